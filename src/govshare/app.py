@@ -1,0 +1,115 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import text
+
+from govshare import __version__
+from govshare.config import Settings, get_settings
+from govshare.context import request_id_var
+from govshare.errors import Problem, install_handlers, problem_response
+from govshare.logs import configure_logging
+from govshare.runtime import Runtime
+
+log = structlog.get_logger("govshare.http")
+
+HTTP_REQUESTS = Counter("govshare_http_requests_total", "HTTP requests", ["method", "route", "status"])
+HTTP_SECONDS = Histogram(
+    "govshare_http_request_seconds",
+    "HTTP request duration",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else get_settings())
+    configure_logging(settings.log_level, settings.log_json)
+    owns_runtime = runtime is None
+    runtime = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owns_runtime:
+            runtime.close()
+
+    app = FastAPI(
+        title="govshare 政务数据共享交换平台",
+        version=__version__,
+        summary="Government data sharing and exchange platform",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next):  # noqa: ANN001
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        rid = rid[:64]
+        request.state.request_id = rid
+        token = request_id_var.set(rid)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(request.method, path, str(status)).inc()
+            HTTP_SECONDS.labels(request.method, path).observe(elapsed)
+            log.info(
+                "request", method=request.method, path=request.url.path, status=status, ms=round(elapsed * 1000, 2)
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+
+    @app.get("/healthz", tags=["ops 运维"], summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops 运维"], summary="Readiness: store reachable, audit log writable")
+    def readyz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with runtime.db.read() as s:
+                s.execute(text("SELECT 1"))
+            checks["store"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["store"] = f"error: {exc.__class__.__name__}"
+        try:
+            with runtime.db.write() as s:
+                # Takes the chain lock and reads the head, as an append would, then rolls back.
+                runtime.audit._lock_and_head(s)
+                s.rollback()
+            checks["audit"] = "ok"
+        except Exception as exc:
+            checks["audit"] = f"error: {exc.__class__.__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        problem = Problem(503, "not_ready", "服务尚未就绪", "service not ready", extra={"checks": checks})
+        return problem_response(problem, request)
+
+    @app.get("/metrics", tags=["ops 运维"], summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    from govshare.audit.api import router as audit_router
+    from govshare.identity.api import router as identity_router
+
+    app.include_router(identity_router)
+    app.include_router(audit_router)
+    return app

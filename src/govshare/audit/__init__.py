@@ -1,0 +1,1 @@
+"""The audit log: hash-chained, append-only, with signed checkpoints. The spine of the platform."""

@@ -1,0 +1,90 @@
+"""Settings from environment variables ``GOVSHARE_*`` and an optional TOML file.
+
+Precedence (highest first): explicit keyword arguments, environment, the TOML file named by
+``GOVSHARE_CONFIG`` (or ``govshare.toml`` in the working directory), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("GOVSHARE_CONFIG", "govshare.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVSHARE_", extra="ignore")
+
+    #: Data directory: the SQLite store, signing keys, seed exports.
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; empty means SQLite in WAL mode at ``{data_dir}/govshare.db``.
+    database_url: str = ""
+    #: ``FULL`` makes every committed audit batch survive power loss, not only a process crash.
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    db_pool_size: int = 10
+
+    #: Hash of the audit chain: SHA-256 (default) or SM3 (national crypto).
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+    #: A checkpoint signs the chain head every N records or T seconds, whichever comes first.
+    audit_checkpoint_every: int = 10_000
+    audit_checkpoint_seconds: float = 60.0
+    #: Group commit: how many records one transaction takes at most, and how long the writer
+    #: waits for more after the first one arrives (0 = take what is queued, do not wait).
+    audit_batch_max: int = 512
+    audit_batch_wait_ms: float = 0.0
+
+    #: Login lockout: after N failures in a row the account is locked for M minutes.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    session_hours: float = 8.0
+    #: Set to true behind HTTPS so session cookies carry the Secure flag.
+    cookie_secure: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govshare.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _toml_file()
+        if toml.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+__all__ = ["Settings", "get_settings"]

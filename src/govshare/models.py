@@ -1,0 +1,7 @@
+"""Every table of every domain, imported once so Alembic and tests see the whole schema."""
+
+from govshare.audit import models as _audit  # noqa: F401
+from govshare.db import Base
+from govshare.identity import models as _identity  # noqa: F401
+
+metadata = Base.metadata
