@@ -108,8 +108,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     from govshare.audit.api import router as audit_router
+    from govshare.catalog.api import router as catalog_router
     from govshare.identity.api import router as identity_router
+    from govshare.library.api import router as library_router
 
     app.include_router(identity_router)
     app.include_router(audit_router)
+    app.include_router(catalog_router)
+    app.include_router(library_router)
     return app

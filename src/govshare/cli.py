@@ -22,6 +22,17 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 
 
+def _add_domain_commands() -> None:
+    from govshare.catalog.cli import app as catalog_app
+    from govshare.library.cli import app as library_app
+
+    app.add_typer(catalog_app, name="catalog")
+    app.add_typer(library_app, name="library")
+
+
+_add_domain_commands()
+
+
 def _runtime():
     from govshare.runtime import Runtime
 
@@ -29,7 +40,7 @@ def _runtime():
 
 
 @db_app.command("upgrade", help="Apply all schema migrations to the configured store.")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     from govshare.migrate import upgrade
 
     rt = _runtime()

@@ -1,0 +1,5 @@
+"""`govshare library ...` commands."""
+
+import typer
+
+app = typer.Typer(help="library", no_args_is_help=True)
