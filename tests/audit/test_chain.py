@@ -31,7 +31,12 @@ def _fill(rt: Runtime, n: int) -> None:
 
 
 def _verify(rt: Runtime):
-    return verify_chain(rt.db, rt.keys, hash_alg=rt.settings.audit_hash, fetch=7)
+    """Verify in Python and, on PostgreSQL, inside the database too: both must give the same answer."""
+    report = verify_chain(rt.db, rt.keys, hash_alg=rt.settings.audit_hash, fetch=7, method="python")
+    if rt.db.engine.dialect.name == "postgresql" and rt.settings.audit_hash == "sha256":
+        in_db = verify_chain(rt.db, rt.keys, method="sql")
+        assert (in_db.ok, in_db.records, in_db.fault) == (report.ok, report.records, report.fault)
+    return report
 
 
 def test_append_and_verify(runtime: Runtime):
@@ -195,6 +200,15 @@ def test_sm3_chain(store, tmp_path):
         assert not verify_chain(rt.db, rt.keys, hash_alg="sha256").ok
     finally:
         rt.close()
+
+
+def test_control_characters_cannot_forge_field_boundaries(runtime: Runtime):
+    with runtime.db.write() as s:
+        runtime.audit.record(s, actor=SYSTEM, action="test.ctrl", purpose="a\x1fb\x1dc\nd")
+    with runtime.db.read() as s:
+        purpose = s.execute(text("SELECT purpose FROM audit_record")).scalar_one()
+    assert purpose == "a\ufffdb\ufffdc\ufffdd"
+    assert _verify(runtime).ok
 
 
 def test_subject_is_stored_as_keyed_hash_and_searchable(runtime: Runtime):

@@ -1,8 +1,12 @@
 """The hash chain: canonical form of a record, its hash, and verification of a whole chain.
 
 hash(record) = H(prev_hash || 0x1e || canonical(record)), where canonical joins the fields in a fixed order
-with 0x1f and writes a missing value as 0x00. H is SHA-256 (default) or SM3. The first record's prev_hash is
+with 0x1f and writes a missing value as 0x1d. H is SHA-256 (default) or SM3. The first record's prev_hash is
 64 zeros. Anything changed, removed, inserted or reordered breaks the chain at the first record affected.
+
+Field values never contain C0 control characters (``clean_text`` replaces them when a record is built), so
+the separators are unambiguous, and the same bytes can be produced by SQL string concatenation: that is
+what lets PostgreSQL verify the chain inside the database (see :func:`sql_canonical`).
 """
 
 from __future__ import annotations
@@ -55,8 +59,24 @@ def hasher(alg: str) -> Callable[[bytes], str]:
     raise ValueError(f"unknown audit hash algorithm {alg!r}")
 
 
+NULL_MARK = "\x1d"
+_CONTROL = {i: "\ufffd" for i in range(0x20)}
+
+
+def clean_text(value: str | None) -> str | None:
+    """Replace C0 control characters (they are the canonical form's separators) with U+FFFD."""
+    if value is None:
+        return None
+    return value.translate(_CONTROL) if any(ord(ch) < 0x20 for ch in value) else value
+
+
 def canonical(values: Iterable[object]) -> bytes:
-    return "\x1f".join("\x00" if v is None else str(v) for v in values).encode()
+    return "\x1f".join(NULL_MARK if v is None else str(v) for v in values).encode()
+
+
+def sql_canonical(chr_fn: str = "chr") -> str:
+    """The canonical form as a SQL expression (integers cast to text print the same as Python's ``str``)."""
+    return f" || {chr_fn}(31) || ".join(f"COALESCE(CAST({f} AS TEXT), {chr_fn}(29))" for f in FIELDS)
 
 
 def record_hash(digest: Callable[[bytes], str], prev_hash: str, values: Iterable[object]) -> str:
