@@ -116,4 +116,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(audit_router)
     app.include_router(catalog_router)
     app.include_router(library_router)
+
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    from govshare.web.routes import router as web_router
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static")
+    app.include_router(web_router)
     return app
