@@ -111,11 +111,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from govshare.catalog.api import router as catalog_router
     from govshare.identity.api import router as identity_router
     from govshare.library.api import router as library_router
+    from govshare.sharing.api import router as sharing_router
 
     app.include_router(identity_router)
     app.include_router(audit_router)
     app.include_router(catalog_router)
     app.include_router(library_router)
+    app.include_router(sharing_router)
 
     from pathlib import Path
 

@@ -25,9 +25,11 @@ app.add_typer(audit_app, name="audit")
 def _add_domain_commands() -> None:
     from govshare.catalog.cli import app as catalog_app
     from govshare.library.cli import app as library_app
+    from govshare.sharing.cli import app as sharing_app
 
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(library_app, name="library")
+    app.add_typer(sharing_app, name="sharing")
 
 
 _add_domain_commands()

@@ -5,5 +5,6 @@ from govshare.catalog import models as _catalog  # noqa: F401
 from govshare.db import Base
 from govshare.identity import models as _identity  # noqa: F401
 from govshare.library import models as _library  # noqa: F401
+from govshare.sharing import models as _sharing  # noqa: F401
 
 metadata = Base.metadata
