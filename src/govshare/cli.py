@@ -133,6 +133,37 @@ def audit_verify(as_json: Annotated[bool, typer.Option("--json", help="machine-r
         sys.exit(1)
 
 
+@app.command(help="Check a sealed answer (JSON file) offline against the platform's public keys.")
+def verify(
+    file: Annotated[Path, typer.Argument(help="sealed answer as saved from the gateway ('-' for stdin)")],
+    keys: Annotated[str, typer.Option(help="JWKS file or URL (…/api/v1/keys); default: this platform's keys")] = "",
+) -> None:
+    from govshare.exchange.envelope import SealError, verify_sealed
+
+    raw = sys.stdin.buffer.read() if str(file) == "-" else file.read_bytes()
+    if keys.startswith(("http://", "https://")):
+        import httpx
+
+        jwks = httpx.get(keys, timeout=10).json()
+    elif keys:
+        jwks = json.loads(Path(keys).read_text(encoding="utf-8"))
+    else:
+        from govshare.crypto.signer import KeyStore
+
+        jwks = KeyStore(get_settings().keys_dir).public_jwks()
+    try:
+        envelope = verify_sealed(json.loads(raw), jwks)
+    except (SealError, ValueError) as exc:
+        typer.echo(f"INVALID: {exc}")
+        raise typer.Exit(1) from None
+    resource = envelope.get("resource", {})
+    typer.echo(
+        f"VALID: {resource.get('code', '?')} v{resource.get('version', '?')} from "
+        f"{resource.get('provider', {}).get('name', '?')}, request {envelope.get('request_id')}, "
+        f"at {envelope.get('at')}"
+    )
+
+
 @audit_app.command("checkpoint", help="Sign the current chain head now.")
 def audit_checkpoint() -> None:
     rt = _runtime()

@@ -60,6 +60,10 @@ class Ed25519Signer:
 
 def verify_jwk(jwk: dict[str, str], data: bytes, signature: bytes) -> bool:
     """Check ``signature`` over ``data`` with a public JWK as published at ``/api/v1/keys``."""
+    if jwk.get("kty") == "EC" and jwk.get("crv") == "SM2":
+        from govshare.crypto.sm2 import verify_sm2_jwk
+
+        return verify_sm2_jwk(jwk, data, signature)
     if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
         public = Ed25519PublicKey.from_public_bytes(b64url_decode(jwk["x"]))
         try:
@@ -90,6 +94,7 @@ class KeyStore:
     """The platform's keys under ``{data_dir}/keys``: created on first start, then reused."""
 
     SIGNING_KEY = "platform-ed25519.pem"
+    SM2_KEY = "platform-sm2.hex"
     SUBJECT_PEPPER = "subject-pepper.bin"
 
     def __init__(self, keys_dir: Path) -> None:
@@ -97,6 +102,24 @@ class KeyStore:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.signer = self._load_signer()
         self.subject_pepper = self._load_or_create(self.SUBJECT_PEPPER, lambda: os.urandom(32))
+        self._sm2: Signer | None = None
+
+    @property
+    def sm2_signer(self) -> Signer:
+        """The platform's SM2 key (national crypto), created on first use."""
+        if self._sm2 is None:
+            from govshare.crypto.sm2 import SM2Signer
+
+            hex_key = self._load_or_create(self.SM2_KEY, lambda: SM2Signer().private_key_hex.encode())
+            self._sm2 = SM2Signer(hex_key.decode().strip())
+        return self._sm2
+
+    def signer_for(self, algorithm: str) -> Signer:
+        if algorithm in ("EdDSA", "ed25519"):
+            return self.signer
+        if algorithm in ("SM2-SM3", "sm2"):
+            return self.sm2_signer
+        raise ValueError(f"unknown signature algorithm {algorithm!r}")
 
     def _load_or_create(self, name: str, make) -> bytes:  # noqa: ANN001
         path = self.dir / name
@@ -120,4 +143,7 @@ class KeyStore:
         return Ed25519Signer(key)
 
     def public_jwks(self) -> dict[str, list[dict[str, str]]]:
-        return {"keys": [self.signer.public_jwk()]}
+        return {"keys": [self.signer.public_jwk(), self.sm2_signer.public_jwk()]}
+
+    def find_jwk(self, key_id: str) -> dict[str, str] | None:
+        return next((k for k in self.public_jwks()["keys"] if k["kid"] == key_id), None)
