@@ -12,6 +12,7 @@ what lets PostgreSQL verify the chain inside the database (see :func:`sql_canoni
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -60,14 +61,14 @@ def hasher(alg: str) -> Callable[[bytes], str]:
 
 
 NULL_MARK = "\x1d"
-_CONTROL = {i: "\ufffd" for i in range(0x20)}
+_CONTROL = re.compile("[\x00-\x1f]")
 
 
 def clean_text(value: str | None) -> str | None:
     """Replace C0 control characters (they are the canonical form's separators) with U+FFFD."""
-    if value is None:
-        return None
-    return value.translate(_CONTROL) if any(ord(ch) < 0x20 for ch in value) else value
+    if value is None or not _CONTROL.search(value):
+        return value
+    return _CONTROL.sub("\ufffd", value)
 
 
 def canonical(values: Iterable[object]) -> bytes:

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import structlog
 from prometheus_client import Counter, Histogram
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from govshare.audit.chain import (
@@ -64,6 +64,9 @@ AUDIT_WAIT = Histogram(
     "Time from submitting a record to its batch being durable",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1.0),
 )
+
+
+_INSERT = AuditRecord.__table__.insert()
 
 
 class AuditUnavailable(RuntimeError):
@@ -197,7 +200,7 @@ class AuditLog:
             rows.append(values)
             receipts.append(AuditReceipt(seq, h, e.ts_us))
             prev = h
-        session.execute(insert(AuditRecord), rows)
+        session.execute(_INSERT, rows)  # Core executemany: no ORM bookkeeping on the hot path
         return receipts
 
     def record(self, session: Session, **kwargs: Any) -> AuditReceipt:

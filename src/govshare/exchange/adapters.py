@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 import httpx
 import jmespath
-from circuitbreaker import STATE_OPEN, CircuitBreaker, CircuitBreakerError
 import structlog
+from circuitbreaker import STATE_OPEN, CircuitBreaker, CircuitBreakerError
 from sqlalchemy import column, create_engine, event, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
