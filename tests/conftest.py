@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from govshare.config import Settings
 from govshare.db import Database
 from govshare.migrate import upgrade
-from govshare.models import metadata
 from govshare.runtime import Runtime
 
 PG_URL = os.environ.get("GOVSHARE_TEST_POSTGRES_URL", "").strip()
@@ -64,9 +63,11 @@ def pg_database() -> Iterator[str | None]:
 
 def _truncate_pg(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        existing = set(inspect(conn).get_table_names()) - {"alembic_version"}
+        tables = ", ".join(f'"{name}"' for name in sorted(existing))
+        if tables:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

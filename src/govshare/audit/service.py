@@ -351,12 +351,12 @@ class VerifyReport:
         return out
 
 
-def _scan_python(db, hash_alg: str, fetch: int) -> tuple[int, ChainFault | None]:  # noqa: ANN001
-    """Recompute every hash in Python, streaming rows through the raw DB-API cursor (server-side on
-    PostgreSQL) so memory stays flat and the per-row cost is the hash, not the ORM."""
-    check = ChainCheck(hasher(hash_alg))
+def _scan_python(db, hash_alg: str, fetch: int, after: int = 0, after_hash: str = GENESIS):  # noqa: ANN001
+    """Recompute every hash after record ``after`` in Python, streaming rows through the raw DB-API cursor
+    (server-side on PostgreSQL) so memory stays flat and the per-row cost is the hash, not the ORM."""
+    check = ChainCheck(hasher(hash_alg), expected_seq=after + 1, prev_hash=after_hash)
     cols = ", ".join(VERIFY_COLUMNS)
-    query = f"SELECT {cols} FROM audit_record ORDER BY seq"  # noqa: S608 - constant columns
+    query = f"SELECT {cols} FROM audit_record WHERE seq > {int(after)} ORDER BY seq"  # noqa: S608 - int
     raw = db.engine.raw_connection()
     try:
         driver = raw.driver_connection
@@ -380,30 +380,31 @@ def _scan_python(db, hash_alg: str, fetch: int) -> tuple[int, ChainFault | None]
 _PG_RECOMPUTED = f"encode(sha256(convert_to(prev_hash || chr(30) || {sql_canonical('chr')}, 'UTF8')), 'hex')"
 
 
-def _scan_postgres_sha256(db) -> tuple[int, ChainFault | None]:  # noqa: ANN001
+def _scan_postgres_sha256(db, after: int = 0, after_hash: str = GENESIS):  # noqa: ANN001
     """Let PostgreSQL recompute the SHA-256 chain itself (C code, parallel workers), in two scans:
     the first row whose hash does not match its content, and the first row that breaks the sequence or the
     link to its predecessor. Same answers as :func:`_scan_python`, several times faster."""
     with db.read() as s:
         changed = s.execute(
-            text(f"SELECT min(seq) FROM audit_record WHERE {_PG_RECOMPUTED} <> hash")  # noqa: S608 - constant
+            text(f"SELECT min(seq) FROM audit_record WHERE seq > :after AND {_PG_RECOMPUTED} <> hash"),  # noqa: S608
+            {"after": after},
         ).scalar()
         link = s.execute(
             text(
                 "SELECT seq, prev_seq, prev_hash = COALESCE(prev_actual, :genesis) FROM ("
                 " SELECT seq, prev_hash, lag(seq) OVER w AS prev_seq, lag(hash) OVER w AS prev_actual"
-                " FROM audit_record WINDOW w AS (ORDER BY seq)) t"
-                " WHERE seq <> COALESCE(prev_seq, 0) + 1 OR prev_hash <> COALESCE(prev_actual, :genesis)"
+                " FROM audit_record WHERE seq > :after WINDOW w AS (ORDER BY seq)) t"
+                " WHERE seq <> COALESCE(prev_seq, :after) + 1 OR prev_hash <> COALESCE(prev_actual, :genesis)"
                 " ORDER BY seq LIMIT 1"
             ),
-            {"genesis": GENESIS},
+            {"genesis": after_hash, "after": after},
         ).first()
         fault: ChainFault | None = None
         # Whichever row comes first in the chain is the fault; on the same row the link is reported,
         # as the sequential scan does.
         if link is not None and (changed is None or link[0] <= changed):
             seq, prev_seq, _ = link
-            expected = (prev_seq or 0) + 1
+            expected = (prev_seq or after) + 1
             if seq > expected:
                 fault = ChainFault(expected, "removed", f"record {expected} is missing")
             else:
@@ -421,27 +422,47 @@ def _scan_postgres_sha256(db) -> tuple[int, ChainFault | None]:  # noqa: ANN001
     return count, fault
 
 
-def verify_chain(db, keys: KeyStore, *, hash_alg: str = "sha256", fetch: int = 20_000, method: str = "auto"):  # noqa: ANN001
-    """Verify the whole chain, then every checkpoint against it. Returns a :class:`VerifyReport`.
+def verify_chain(
+    db,  # noqa: ANN001
+    keys: KeyStore,
+    *,
+    hash_alg: str = "sha256",
+    fetch: int = 20_000,
+    method: str = "auto",
+    since_checkpoint: bool = False,
+) -> VerifyReport:
+    """Verify the chain, then every checkpoint against it. Returns a :class:`VerifyReport`.
 
     ``method``: ``python`` recomputes every hash in this process (any store, any hash); ``sql`` lets
-    PostgreSQL do it (SHA-256 only); ``auto`` picks ``sql`` where it can.
+    PostgreSQL do it (SHA-256 only); ``auto`` picks ``sql`` where it can. ``since_checkpoint`` starts from
+    the newest checkpoint whose signature holds (trusting what it attests) and checks only what came after:
+    the cheap daily check; run the full walk now and then.
     """
     started = time.perf_counter()
     in_db = db.engine.dialect.name == "postgresql" and hash_alg == "sha256"
     if method == "sql" and not in_db:
         raise ValueError("in-database verification needs PostgreSQL and SHA-256")
+    after, after_hash = 0, GENESIS
+    if since_checkpoint:
+        anchor = _trusted_anchor(db, keys)
+        if isinstance(anchor, ChainFault):
+            return VerifyReport(False, 0, 1, time.perf_counter() - started, anchor)
+        if anchor is not None:
+            after, after_hash = anchor
     if method in ("auto", "sql") and in_db:
-        count, fault = _scan_postgres_sha256(db)
+        count, fault = _scan_postgres_sha256(db, after, after_hash)
     else:
-        count, fault = _scan_python(db, hash_alg, fetch)
+        count, fault = _scan_python(db, hash_alg, fetch, after, after_hash)
+    count += after
 
     n_checkpoints = 0
     if fault is None:
         last_seq = count  # an intact chain is numbered 1..count
         jwk = keys.signer.public_jwk()
         with db.read() as s:
-            checkpoints = s.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).all()
+            checkpoints = s.scalars(
+                select(AuditCheckpoint).where(AuditCheckpoint.seq >= after).order_by(AuditCheckpoint.seq)
+            ).all()
             wanted = {cp.seq for cp in checkpoints if cp.seq <= last_seq}
             hashes = (
                 dict(s.execute(select(AuditRecord.seq, AuditRecord.hash).where(AuditRecord.seq.in_(wanted))).all())
@@ -473,6 +494,24 @@ def verify_chain(db, keys: KeyStore, *, hash_alg: str = "sha256", fetch: int = 2
         seconds=time.perf_counter() - started,
         fault=fault,
     )
+
+
+def _trusted_anchor(db, keys: KeyStore) -> tuple[int, str] | ChainFault | None:  # noqa: ANN001
+    """The newest checkpoint whose signature verifies and whose record still has the signed hash."""
+    jwk = keys.signer.public_jwk()
+    with db.read() as s:
+        cp = s.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).first()
+        if cp is None:
+            return None
+        msg = AuditLog.checkpoint_message(cp.seq, cp.hash, cp.ts_us, cp.hash_alg)
+        if cp.key_id != jwk["kid"] or not verify_jwk(jwk, msg, b64url_decode(cp.signature)):
+            return ChainFault(cp.seq, "bad_signature", f"checkpoint at {cp.seq} has a bad signature")
+        stored = s.scalar(select(AuditRecord.hash).where(AuditRecord.seq == cp.seq))
+    if stored is None:
+        return ChainFault(cp.seq, "truncated", f"record {cp.seq} named by the newest checkpoint is missing")
+    if stored != cp.hash:
+        return ChainFault(cp.seq, "checkpoint_mismatch", f"record {cp.seq} differs from the signed checkpoint")
+    return cp.seq, cp.hash
 
 
 # ---- reading the log ------------------------------------------------------------------------------
