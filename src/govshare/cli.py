@@ -110,12 +110,17 @@ def demo(
 
 
 @audit_app.command("verify", help="Walk the whole audit chain and check every checkpoint.")
-def audit_verify(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    since_checkpoint: Annotated[
+        bool, typer.Option("--since-checkpoint", help="only what came after the newest valid checkpoint")
+    ] = False,
+) -> None:
     from govshare.audit.service import verify_chain
 
     rt = _runtime()
     try:
-        report = verify_chain(rt.db, rt.keys, hash_alg=rt.settings.audit_hash)
+        report = verify_chain(rt.db, rt.keys, hash_alg=rt.settings.audit_hash, since_checkpoint=since_checkpoint)
     finally:
         rt.close()
     if as_json:

@@ -414,10 +414,10 @@ def _scan_postgres_sha256(db, after: int = 0, after_hash: str = GENESIS):  # noq
             fault = ChainFault(changed, "changed", f"record {changed} was changed")
             first_bad_row = changed
         if fault is None:
-            count = s.execute(text("SELECT count(*) FROM audit_record")).scalar_one()
+            count = s.execute(text("SELECT count(*) FROM audit_record WHERE seq > :a"), {"a": after}).scalar_one()
         else:
             count = s.execute(
-                text("SELECT count(*) FROM audit_record WHERE seq < :s"), {"s": first_bad_row}
+                text("SELECT count(*) FROM audit_record WHERE seq > :a AND seq < :s"), {"a": after, "s": first_bad_row}
             ).scalar_one()
     return count, fault
 
