@@ -1,0 +1,91 @@
+"""Form handling: posted fields → the service's Pydantic schema → the service; errors back next to fields.
+
+A page validates with the same schemas the API uses (``SystemCreate``, ``UserCreate`` …), so the rules are
+one set. Pydantic's messages are English only, so the common error types get a translated message here;
+a service's :class:`~govshare.errors.Problem` brings its own Chinese and English wording and the field at
+fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from govshare.errors import Problem
+from govshare.web.i18n import N_, Translator
+
+M = TypeVar("M", bound=BaseModel)
+
+_PYDANTIC_MESSAGES = {
+    "missing": N_("此项为必填项"),
+    "string_too_short": N_("至少需要 %(min_length)s 个字符"),
+    "string_too_long": N_("最多 %(max_length)s 个字符"),
+    "string_pattern_mismatch": N_("格式不正确"),
+    "enum": N_("请选择有效的选项"),
+    "literal_error": N_("请选择有效的选项"),
+    "greater_than_equal": N_("不能小于 %(ge)s"),
+    "less_than_equal": N_("不能大于 %(le)s"),
+    "int_parsing": N_("请输入整数"),
+    "datetime_from_date_parsing": N_("日期格式不正确"),
+    "datetime_parsing": N_("日期格式不正确"),
+}
+_FALLBACK = N_("输入无效")
+
+
+@dataclass
+class FormErrors:
+    """Errors of one form: per field, plus those that belong to no field (shown above the form)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    def add_problem(self, problem: Problem, t: Translator, known_fields: set[str] | None = None) -> None:
+        message = t.pick(problem.message_zh, problem.message_en)
+        if problem.field and (known_fields is None or problem.field in known_fields):
+            self.fields.setdefault(problem.field, message)
+        else:
+            self.general.append(message)
+
+    def add_validation(self, exc: ValidationError, t: Translator) -> None:
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+            name = loc[0] if loc else ""
+            template = _PYDANTIC_MESSAGES.get(err.get("type", ""), _FALLBACK)
+            ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | str)}
+            try:
+                message = t.gettext(template) % ctx if ctx else t.gettext(template)
+            except (KeyError, ValueError):
+                message = t.gettext(_FALLBACK)
+            if name:
+                self.fields.setdefault(name, message)
+            else:
+                self.general.append(message)
+
+
+def text_fields(form: FormData, *names: str) -> dict[str, str]:
+    """The named text fields, stripped; a missing field is an empty string (so it can be shown again)."""
+    values: dict[str, str] = {}
+    for name in names:
+        value = form.get(name)
+        values[name] = value.strip() if isinstance(value, str) else ""
+    return values
+
+
+def optional(values: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Empty optional inputs mean "not given": left out, so the schema's default applies, as in the API
+    where the key would be absent."""
+    return {k: v for k, v in values.items() if not (k in names and v == "")}
+
+
+def validate(schema: type[M], data: dict[str, Any], errors: FormErrors, t: Translator) -> M | None:
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        errors.add_validation(exc, t)
+        return None

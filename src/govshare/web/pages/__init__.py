@@ -1,0 +1,1 @@
+"""Console and portal pages, one module per menu section."""
