@@ -39,6 +39,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        from govshare.sharing.policy import close_engine
+
+        close_engine(runtime)  # hand back unspent quota leases
+        gateway = getattr(runtime, "_gateway", None)
+        if gateway is not None:
+            gateway.close()
         if owns_runtime:
             runtime.close()
 
@@ -108,7 +114,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     from govshare.audit.api import router as audit_router
+    from govshare.catalog.api import open_router
     from govshare.catalog.api import router as catalog_router
+    from govshare.exchange.api import gateway_router
+    from govshare.exchange.api import router as exchange_router
     from govshare.identity.api import router as identity_router
     from govshare.library.api import router as library_router
     from govshare.sharing.api import router as sharing_router
@@ -116,8 +125,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(identity_router)
     app.include_router(audit_router)
     app.include_router(catalog_router)
+    app.include_router(open_router)
     app.include_router(library_router)
     app.include_router(sharing_router)
+    app.include_router(exchange_router)
+    app.include_router(gateway_router)
 
     from pathlib import Path
 

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     #: Set to true behind HTTPS so session cookies carry the Secure flag.
     cookie_secure: bool = False
 
+    #: Sharing workflow defaults; the platform operator overrides them in the sharing settings (sharing_setting).
+    sharing_reply_working_days: int | None = None
+    sharing_objection_working_days: int | None = None
+    sharing_agreement_before_use: bool | None = None
+    sharing_max_validity_days: int | None = None
+
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

@@ -96,6 +96,7 @@ class KeyStore:
     SIGNING_KEY = "platform-ed25519.pem"
     SM2_KEY = "platform-sm2.hex"
     SUBJECT_PEPPER = "subject-pepper.bin"
+    DATA_KEY = "data-key.bin"
 
     def __init__(self, keys_dir: Path) -> None:
         self.dir = Path(keys_dir)
@@ -103,6 +104,25 @@ class KeyStore:
         self.signer = self._load_signer()
         self.subject_pepper = self._load_or_create(self.SUBJECT_PEPPER, lambda: os.urandom(32))
         self._sm2: Signer | None = None
+        self._data_key: bytes | None = None
+
+    def seal_secret(self, plaintext: str, *, context: bytes = b"") -> str:
+        """Encrypt a stored secret (a provider's password or token) with AES-256-GCM under the data key."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(12)
+        return b64url(nonce + AESGCM(self._key()).encrypt(nonce, plaintext.encode(), context))
+
+    def open_secret(self, sealed: str, *, context: bytes = b"") -> str:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        raw = b64url_decode(sealed)
+        return AESGCM(self._key()).decrypt(raw[:12], raw[12:], context).decode()
+
+    def _key(self) -> bytes:
+        if self._data_key is None:
+            self._data_key = self._load_or_create(self.DATA_KEY, lambda: os.urandom(32))
+        return self._data_key
 
     @property
     def sm2_signer(self) -> Signer:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from govshare.identity.models import Organization
 from govshare.identity.principal import PLATFORM
 from govshare.runtime import Runtime
+from govshare.seed.catalog_data import load_demo_catalog
 from govshare.seed.city import build_city
 from govshare.seed.load import load_city
 from govshare.seed.persons import write_persons_csv
@@ -62,6 +63,12 @@ def seed_city(rt: Runtime, *, seed: int = 2026, persons: int = 10_000, out_dir: 
         summary = load_city(session, city, actor=PLATFORM)
     timings["identities"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    orgs_by_short_code = {o["short_code"]: o["id"] for o in summary["organizations"]}
+    with rt.db.write() as session:
+        resources = load_demo_catalog(session, orgs_by_short_code=orgs_by_short_code)
+    timings["catalog"] = time.perf_counter() - t0
+
     out_dir = Path(out_dir) if out_dir else rt.settings.data_dir / "seed"
     out_dir.mkdir(parents=True, exist_ok=True)
     persons_csv = out_dir / "persons.csv"
@@ -79,6 +86,7 @@ def seed_city(rt: Runtime, *, seed: int = 2026, persons: int = 10_000, out_dir: 
         persons=persons,
         persons_csv=persons_csv,
         seconds=timings,
+        extra={"catalog resources published": resources},
     )
 
 
