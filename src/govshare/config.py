@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     #: ``FULL`` makes every committed audit batch survive power loss, not only a process crash.
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
-    db_pool_size: int = 10
+    #: Connections kept open per process. Keep it at least the thread pool's size (40): a connection opened
+    #: beyond the pool is made and thrown away per use, which on SQLite also re-runs the PRAGMAs.
+    db_pool_size: int = 40
 
     #: Hash of the audit chain: SHA-256 (default) or SM3 (national crypto).
     audit_hash: Literal["sha256", "sm3"] = "sha256"

@@ -286,14 +286,14 @@ def test_bad_input_is_a_problem(client, sw: Sharing):
         json={"keys": ["1"], "purpose_category": "public_service", "purpose": "测试用途"},
     )
     assert resp.status_code in (403, 404) and resp.json()["code"]
-    # staff users do not call the gateway
+    # staff users do not call the gateway: it takes a system's API key
     tok = client.post("/api/v1/auth/token", json={"username": sw.world.a.admin, "password": sw.world.password})
     resp = client.post(
         f"/exchange/v1/resources/{sw.cond}/query",
         headers={"Authorization": f"Bearer {tok.json()['access_token']}"},
         json={"keys": ["1"], "purpose_category": "public_service", "purpose": "测试用途"},
     )
-    assert resp.status_code == 403
+    assert resp.status_code == 401 and resp.json()["code"] == "unauthenticated"
 
 
 def test_resource_without_binding_is_503(client, sw: Sharing):

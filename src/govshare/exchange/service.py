@@ -127,13 +127,15 @@ class AdapterCache:
         self._adapters: dict[str, tuple[int, Adapter]] = {}
         self._lock = threading.Lock()
 
-    def adapter_for(self, session: Session, code: str) -> tuple[ProviderBinding, Adapter] | None:
-        binding = session.scalar(select(ProviderBinding).where(ProviderBinding.resource_code == code))
-        if binding is None:
+    def adapter_for(self, session: Session, code: str) -> tuple[ProviderBinding | None, Adapter] | None:
+        # Hot path: one scalar read of the version; the binding row itself only when it changed.
+        version = session.scalar(select(ProviderBinding.version).where(ProviderBinding.resource_code == code))
+        if version is None:
             return None
         cached = self._adapters.get(code)
-        if cached is not None and cached[0] == binding.version:
-            return binding, cached[1]
+        if cached is not None and cached[0] == version:
+            return None, cached[1]
+        binding = session.scalar(select(ProviderBinding).where(ProviderBinding.resource_code == code))
         adapter = build_adapter(session, binding)
         with self._lock:
             old = self._adapters.get(code)

@@ -320,26 +320,37 @@ def authenticate_api_key(session: Session, api_key: str) -> Principal:
     if not api_key.startswith(API_KEY_PREFIX) or "." not in api_key:
         raise unauthenticated("API 密钥格式无效", "malformed API key")
     key_id, _, secret = api_key[len(API_KEY_PREFIX) :].partition(".")
+    # Columns, not entities: this runs on every gateway call, and ORM identity-map work would dominate it.
     row = session.execute(
-        select(ApiCredential, System, Organization)
+        select(
+            ApiCredential.secret_hash,
+            ApiCredential.revoked_at,
+            ApiCredential.expires_at,
+            System.id,
+            System.name,
+            System.active,
+            Organization.id,
+            Organization.active,
+            Organization.kind,
+        )
         .join(System, System.id == ApiCredential.system_id)
         .join(Organization, Organization.id == System.org_id)
         .where(ApiCredential.key_id == key_id)
     ).first()
-    if row is None or not hmac.compare_digest(row[0].secret_hash, _sha256(secret)):
+    if row is None or not hmac.compare_digest(row[0], _sha256(secret)):
         raise unauthenticated("API 密钥无效", "invalid API key")
-    cred, system, org = row
+    _, revoked_at, expires_at, system_id, system_name, system_active, org_id, org_active, org_kind = row
     now = utcnow()
-    if cred.revoked_at is not None or (cred.expires_at is not None and cred.expires_at <= now):
+    if revoked_at is not None or (expires_at is not None and expires_at <= now):
         raise unauthenticated("API 密钥已吊销或过期", "API key revoked or expired")
-    if not system.active or not org.active:
+    if not system_active or not org_active:
         raise unauthenticated("应用系统或单位已停用", "system or organization disabled")
     return Principal(
         kind="system",
-        id=system.id,
-        org_id=org.id,
-        name=system.name,
-        org_is_operator=org.kind == OrgKind.platform_operator,
+        id=system_id,
+        org_id=org_id,
+        name=system_name,
+        org_is_operator=org_kind == OrgKind.platform_operator,
     )
 
 
