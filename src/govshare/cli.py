@@ -29,6 +29,11 @@ def _add_domain_commands() -> None:
 
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(library_app, name="library")
+
+    from govshare.library.cli import ingest
+
+    # `govshare ingest RESOURCE_CODE FILE` (the spelling) is `govshare library ingest`.
+    app.command("ingest", help="Ingest a file into a library table (same as `govshare library ingest`).")(ingest)
     app.add_typer(sharing_app, name="sharing")
 
 

@@ -110,7 +110,7 @@ def _jwks(client) -> dict:
     return client.get("/api/v1/keys").json()
 
 
-def _check_conditional_flow(client, sw: Sharing) -> None:
+def _check_conditional_flow(client, sw: Sharing, updated_prefix: str | None = "2026-11-20") -> None:
     grant_id = _grant(sw, ["id_number", "name", "address"], ["id_number", "name"])
     allowed = client.get("/exchange/v1/resources", headers={"X-API-Key": sw.world.a.api_key}).json()
     assert [(r["code"], r["items_clear"], r["purpose_categories"]) for r in allowed] == [
@@ -129,7 +129,7 @@ def _check_conditional_flow(client, sw: Sharing) -> None:
     assert row["data"]["name"] == "张三" and row["data"]["id_number"] == "11010519491231002X"
     assert row["data"]["address"] != PEOPLE["11010519491231002X"][1] and "*" in row["data"]["address"]
     assert "income" not in row["data"] or "*" in str(row["data"]["income"])  # L4 without grant: never in clear
-    assert row["freshness"]["updated_at"].startswith("2026-11-20")
+    assert row["freshness"]["updated_at"].startswith(updated_prefix or "20")
     assert env["consumer"]["on_behalf_of"] == "gaj-clerk-7"
 
     # tampering with one byte of data or metadata breaks the seal
@@ -300,3 +300,33 @@ def test_resource_without_binding_is_503(client, sw: Sharing):
     _grant(sw, ["id_number", "name"], ["id_number", "name"])
     resp = _query(client, sw, sw.cond)
     assert resp.status_code == 503 and resp.json()["code"] == "resource_not_served"
+
+
+def test_conditional_resource_from_the_hub_library(client, sw: Sharing, tmp_path):
+    """The same flow when the data is held in the platform's own library (统一资源库), ingested by the provider."""
+    from govshare.library import service as library
+    from govshare.library.schemas import LibraryTableCreate
+
+    schema = {
+        "fields": [
+            {"name": "id_number", "title": "公民身份号码", "format": "id_number", "required": True},
+            {"name": "name", "title": "姓名", "required": True},
+            {"name": "address", "title": "家庭住址"},
+            {"name": "income", "title": "家庭月收入"},
+            {"name": "household_size", "title": "家庭人口数"},
+            {"name": "case_note", "title": "核查笔记"},
+        ],
+        "primary_key": ["id_number"],
+    }
+    with sw.runtime.db.write() as s:
+        library.create_table(
+            s,
+            actor=sw.b_admin,
+            data=LibraryTableCreate(resource_code=sw.cond, name="低保对象专题库", schema=schema, update_cycle="daily"),
+        )
+    csv = tmp_path / "dibao.csv"
+    lines = ["id_number,name,address,income,household_size,case_note"]
+    lines += [f"{k},{xm},{dz},{sr},{rks},内部笔记" for k, (xm, dz, sr, rks) in PEOPLE.items()]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    library.ingest(sw.runtime.db, actor=sw.b_admin, code=sw.cond, path=csv)
+    _check_conditional_flow(client, sw, updated_prefix=None)  # freshness: when the version became current

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -97,8 +101,62 @@ def seed_demo_store(base: Path, *, persons: int = 30, fast: bool = True) -> Demo
     return DemoStore(data_dir, url)
 
 
-def start_server(store: DemoStore) -> ServerProcess:
-    return ServerProcess(store.data_dir, store.url).start()
+class WebServer(ServerProcess):
+    """``tests.web.server`` (the real app, plus the citizen page's name check against the seeded persons) with
+    its log in ``DATA_DIR/server.log``, where the citizen's one-time codes are written."""
+
+    def start(self, timeout: float = 30.0) -> WebServer:
+        log_path = Path(self.env["GOVSHARE_DATA_DIR"]) / "server.log"
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        cmd = [sys.executable, "-m", "tests.web.server", "--host", "127.0.0.1", "--port", str(self.port)]
+        root = Path(__file__).resolve().parents[2]
+        self.proc = subprocess.Popen(cmd, env=self.env, cwd=root, stdout=subprocess.DEVNULL, stderr=self._log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def stop(self) -> None:
+        super().stop()
+        self._log.close()
+
+
+def start_server(store: DemoStore) -> WebServer:
+    return WebServer(store.data_dir, store.url).start()
+
+
+def last_citizen_code(store: DemoStore, id_number: str, timeout: float = 5.0) -> str:
+    """The newest one-time code the server logged for ``id_number`` (the demo's SMS)."""
+    masked = id_number[:6] + "********" + id_number[-4:]
+    log_path = store.data_dir / "server.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        codes = [
+            m.group(1)
+            for line in text.splitlines()
+            if "citizen_otp" in line and masked in line
+            for m in [re.search(r"code[\"']?\s*[:=]\s*[\"']?(\d{6})", line)]
+            if m
+        ]
+        if codes:
+            return codes[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no citizen_otp line for {masked} in {log_path}")
+
+
+def person(store: DemoStore, index: int = 1) -> tuple[str, str]:
+    """(ID number, name) of a seeded person (the citizen of the tests)."""
+    lines = (store.data_dir / "seed" / "persons.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[index].split(",")
+    return fields[0], fields[1]
 
 
 PURPOSES = [

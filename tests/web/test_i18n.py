@@ -61,3 +61,10 @@ def test_translator():
     assert en.gettext("共 %(n)s 个", n=3) == "3 in total"
     assert en.pick("中文", "English") == "English" and zh.pick("中文", "English") == "中文"
     assert en.pick("中文", None) == "中文"
+
+
+def test_every_catalog_and_sharing_label_is_a_message():
+    """The services label their value lists in Chinese; web/vocab.py lists those labels for translation."""
+    from govshare.web.vocab import VOCAB_MESSAGES, all_service_labels
+
+    assert all_service_labels() <= set(VOCAB_MESSAGES)

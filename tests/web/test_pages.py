@@ -150,17 +150,17 @@ def test_htmx_post_sends_the_token_in_a_header(client, world: World):
 def test_each_role_sees_its_own_menu(client, runtime, world: World):
     _add_user(runtime, world.a.org_id, "gaj_clerk", [Role.clerk])
     _add_user(runtime, world.operator.org_id, "sjj_auditor2", [Role.auditor])
+    everyone = {"home.dashboard", "catalog.search", "sharing.demands", "sharing.inbox"}
+    sharing = {"sharing.requests", "sharing.agreements", "sharing.grants", "sharing.objections"}
+    catalog_edit = {"catalog.new", "catalog.reviews", "catalog.import"}
     expected = {
-        world.operator.admin: {
-            "home.dashboard",
-            "audit.search",
-            "system.departments",
-            "system.systems",
-            "system.users",
-        },
-        world.a.admin: {"home.dashboard", "audit.search", "system.systems", "system.users"},
-        "gaj_clerk": {"home.dashboard"},
-        "sjj_auditor2": {"home.dashboard", "audit.search"},
+        world.operator.admin: everyone
+        | sharing
+        | catalog_edit
+        | {"audit.search", "system.departments", "system.systems", "system.users"},
+        world.a.admin: everyone | sharing | {"audit.search", "system.systems", "system.users"},
+        "gaj_clerk": everyone | sharing,
+        "sjj_auditor2": everyone | sharing | {"audit.search"},
     }
     for username, menu in expected.items():
         client.cookies.clear()

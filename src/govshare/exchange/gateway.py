@@ -18,12 +18,13 @@ from prometheus_client import Counter, Histogram
 
 from govshare.catalog.masking import mask
 from govshare.errors import Problem, forbidden
-from govshare.exchange.adapters import Adapter, GuardRegistry
+from govshare.exchange.adapters import GuardRegistry
 from govshare.exchange.envelope import ENVELOPE_VERSION, request_hash, seal, sealed_digest
 from govshare.exchange.schemas import QueryRequest
 from govshare.exchange.service import AdapterCache
 from govshare.identity import service as identity
 from govshare.identity.principal import PLATFORM, Principal
+from govshare.library.hub import LibraryHubSource
 from govshare.runtime import Runtime
 from govshare.sharing import catalog_port
 from govshare.sharing.policy import PolicyQuery, engine_for
@@ -39,25 +40,18 @@ STAGE_SECONDS = Histogram(
 CALLS = Counter("govshare_exchange_calls_total", "Gateway calls", ["resource", "consumer", "outcome"])
 
 
-class HubSource:
-    """Resolves resources served from the platform's own library tables (set by the library module)."""
-
-    def adapter_for(self, session, code: str) -> Adapter | None:  # noqa: ANN001
-        return None
-
-
 @dataclass
 class Gateway:
     runtime: Runtime
     adapters: AdapterCache
     guards: GuardRegistry
-    hub: HubSource
+    hub: LibraryHubSource  # resources held in the platform's own library tables (统一资源库)
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> Gateway:
         gw = getattr(runtime, "_gateway", None)
         if gw is None:
-            gw = cls(runtime, AdapterCache(), GuardRegistry(), HubSource())
+            gw = cls(runtime, AdapterCache(), GuardRegistry(), LibraryHubSource(runtime.db))
             runtime._gateway = gw  # one per process and runtime
         return gw
 

@@ -21,6 +21,7 @@ from govshare.identity.principal import PLATFORM
 from govshare.runtime import Runtime
 from govshare.seed.catalog_data import load_demo_catalog
 from govshare.seed.city import build_city
+from govshare.seed.library_data import load_demo_library
 from govshare.seed.load import load_city
 from govshare.seed.persons import write_persons_csv
 
@@ -76,6 +77,10 @@ def seed_city(rt: Runtime, *, seed: int = 2026, persons: int = 10_000, out_dir: 
     write_persons_csv(persons_csv, persons, seed=seed)
     timings["persons"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    library = load_demo_library(rt, persons_csv=persons_csv, orgs_by_short_code=orgs_by_short_code)
+    timings["library"] = time.perf_counter() - t0
+
     _save_credentials(rt, summary)
     rt.audit.checkpoint()  # sign the head, so the seeded history is attested from the start
     return SeedSummary(
@@ -86,8 +91,15 @@ def seed_city(rt: Runtime, *, seed: int = 2026, persons: int = 10_000, out_dir: 
         persons=persons,
         persons_csv=persons_csv,
         seconds=timings,
-        extra={"catalog resources published": resources},
+        extra={"catalog resources published": resources, "library": _library_line(library)},
     )
+
+
+def _library_line(summary: dict[str, Any]) -> str:
+    ingests = summary.get("ingests", [])
+    accepted = sum(i.get("accepted") or 0 for i in ingests)
+    rejected = sum(i.get("rejected") or 0 for i in ingests)
+    return f"{len(ingests)} files ingested, {accepted:,} rows accepted, {rejected:,} quarantined"
 
 
 def _save_credentials(rt: Runtime, summary: dict[str, Any]) -> None:

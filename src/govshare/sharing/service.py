@@ -1580,6 +1580,86 @@ def raise_objection(session: Session, *, actor: Principal, data: ObjectionCreate
     return obj
 
 
+def raise_citizen_objection(
+    session: Session,
+    *,
+    subject: str,
+    resource_code: str,
+    consumer_org_id: str,
+    audit_seq: int | None = None,
+    items: list[str] | tuple[str, ...] = (),
+    description: str,
+) -> Objection:
+    """A person's objection about a use of their data (from the citizen page), filed by the platform on their
+    behalf: a citizen is not staff, so raise_objection's role and grant checks do not apply."""
+    res = catalog_port.listed_resource(session, code=resource_code)
+    audit = audit_of(session)
+    ref = audit.subject_ref(subject)
+    known = [n for n in items if res.item(n) is not None]
+    grant_id = session.scalar(
+        select(Grant.id)
+        .where(Grant.consumer_org_id == consumer_org_id, Grant.resource_code == res.code)
+        .order_by(Grant.created_at.desc())
+        .limit(1)
+    )
+    conf = settings(session)
+    due = dl.add_working_days(dl.today_cst(), conf["objection_working_days"])
+    now = utcnow()
+    obj = Objection(
+        number=_number("JC"),
+        consumer_org_id=consumer_org_id,
+        raised_by=f"citizen:{ref[:16]}",
+        raised_by_name="公民(平台代收)",
+        provider_org_id=res.provider_org_id,
+        resource_id=res.id,
+        resource_code=res.code,
+        resource_name=res.name,
+        grant_id=grant_id,
+        record_ref=subject.strip().upper(),
+        items=known,
+        description=description,
+        evidence=f"audit_seq={audit_seq}" if audit_seq is not None else "",
+        status=ObjectionStatus.open.value,
+        working_days=conf["objection_working_days"],
+        due_date=due.date,
+        due_approximate=due.approximate,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(obj)
+    session.flush()
+    audit.record(
+        session,
+        actor=PLATFORM,
+        action="sharing.objection.raise",
+        object_type="objection",
+        object_id=obj.id,
+        object_org_id=obj.provider_org_id,
+        subject=subject,
+        detail={
+            "number": obj.number,
+            "resource_code": res.code,
+            "items": known,
+            "by": "citizen",
+            "audit_seq": audit_seq,
+            "due_date": str(obj.due_date),
+        },
+    )
+    for role in OBJECTION_ANSWER_ROLES:
+        notify.notify(
+            session,
+            kind="objection_raised",
+            title_zh=f"公民异议 {obj.number}: 「{res.name}」的使用或数据有疑义, 请于 {obj.due_date} 前核查",
+            title_en=f"citizen objection {obj.number} on {res.code}; verify by {obj.due_date}",
+            body=obj.description,
+            org_id=obj.provider_org_id,
+            role=role.value,
+            object_type="objection",
+            object_id=obj.id,
+        )
+    return obj
+
+
 def get_objection(session: Session, *, actor: Principal, objection_id: str) -> Objection:
     return _party_or_404(actor, session.get(Objection, objection_id), "objection", "校核纠错")
 

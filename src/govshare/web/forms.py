@@ -56,16 +56,21 @@ class FormErrors:
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
             name = loc[0] if loc else ""
-            template = _PYDANTIC_MESSAGES.get(err.get("type", ""), _FALLBACK)
-            ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | str)}
-            try:
-                message = t.gettext(template) % ctx if ctx else t.gettext(template)
-            except (KeyError, ValueError):
-                message = t.gettext(_FALLBACK)
+            message = error_message(err, t)
             if name:
                 self.fields.setdefault(name, message)
             else:
                 self.general.append(message)
+
+
+def error_message(err: Any, t: Translator) -> str:
+    """One of Pydantic's errors (a dict of ``ValidationError.errors()``) in the page's language."""
+    template = _PYDANTIC_MESSAGES.get(err.get("type", ""), _FALLBACK)
+    ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | str)}
+    try:
+        return t.gettext(template) % ctx if ctx else t.gettext(template)
+    except (KeyError, ValueError):
+        return t.gettext(_FALLBACK)
 
 
 def text_fields(form: FormData, *names: str) -> dict[str, str]:

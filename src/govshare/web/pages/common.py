@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from govshare.errors import Problem
 from govshare.identity import service as identity
 from govshare.identity.principal import Principal
+from govshare.sharing import notify
 from govshare.web.errors import HtmlRoute
 from govshare.web.i18n import N_, Translator, language_of, translator
 from govshare.web.menu import menu_for
@@ -49,6 +50,14 @@ def org_name_of(session: Session, principal: Principal) -> str | None:
         return None
 
 
+def unread_count(session: Session, principal: Principal) -> int:
+    """Unread messages for the header (the sharing workflow's inbox)."""
+    try:
+        return notify.unread_count(session, actor=principal)
+    except Problem:
+        return 0
+
+
 def console_context(
     request: Request, principal: Principal, session: Session, *, active: str, title: str, **extra: Any
 ) -> dict[str, Any]:
@@ -61,6 +70,7 @@ def console_context(
         "title": title,
         "csrf": csrf_token(request),
         "flash": FLASH_MESSAGES.get(flash_code) if flash_code else None,
+        "unread": unread_count(session, principal),
         **extra,
     }
 
