@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from govshare.deps import CurrentPrincipal, ReadSession, RuntimeDep, WriteSession
 from govshare.errors import unauthenticated
-from govshare.exchange import service
+from govshare.exchange import feeds, service
 from govshare.exchange.gateway import Gateway
 from govshare.exchange.schemas import AllowedResource, BindingCreate, BindingRead, QueryRequest
 
@@ -40,12 +40,7 @@ def allowed(principal: CurrentPrincipal, session: ReadSession) -> list[AllowedRe
 async def query(code: str, body: QueryRequest, request: Request, runtime: RuntimeDep) -> Response:
     """Authenticated by the system's API key (``X-API-Key`` or ``Authorization: ApiKey …``), inside the same read
     transaction as the policy decision — the hot path opens one session, not three."""
-    api_key = request.headers.get("x-api-key")
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if not api_key and scheme.lower() == "apikey":
-        api_key = value.strip()
-    if not api_key:
-        raise unauthenticated("数据接口需要应用系统的 API 密钥", "the query gateway needs a system API key")
+    api_key = _api_key(request)
     gateway = Gateway.for_runtime(runtime)
     sealed = await run_in_threadpool(
         gateway.query,
@@ -56,6 +51,57 @@ async def query(code: str, body: QueryRequest, request: Request, runtime: Runtim
         request_id=request.state.request_id,
     )
     return ORJSONBytes(sealed)
+
+
+@gateway_router.get(
+    "/feeds/{code:path}/changes",
+    summary="Pull a feed page: the snapshot, then changes after a cursor 库表交换(增量)",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "JSON Lines; see X-Next-Cursor"}},
+)
+async def feed_changes(
+    code: str,
+    request: Request,
+    runtime: RuntimeDep,
+    purpose_category: str,
+    purpose: Annotated[str, Query(min_length=2, max_length=256)],
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Response:
+    """Each page carries ``X-Chunk-SHA256`` (of the body), ``X-Cursor``, ``X-Next-Cursor`` and ``X-Has-More``.
+    Store the next cursor only after applying the page: resuming from it loses nothing."""
+    api_key = _api_key(request)
+    page = await run_in_threadpool(
+        feeds.pull,
+        runtime,
+        api_key=api_key,
+        code=code,
+        cursor=cursor,
+        limit=limit,
+        purpose_category=purpose_category,
+        purpose=purpose,
+    )
+    return Response(
+        page.body,
+        media_type="application/x-ndjson",
+        headers={
+            "X-Chunk-SHA256": page.sha256,
+            "X-Cursor": str(page.cursor),
+            "X-Next-Cursor": str(page.next_cursor),
+            "X-Has-More": "true" if page.has_more else "false",
+            "X-Rows": str(page.rows),
+        },
+    )
+
+
+def _api_key(request: Request) -> str:
+    api_key = request.headers.get("x-api-key")
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if not api_key and scheme.lower() == "apikey":
+        api_key = value.strip()
+    if not api_key:
+        raise unauthenticated("数据接口需要应用系统的 API 密钥", "the exchange needs a system API key")
+    return api_key
 
 
 @router.put("/bindings/{code:path}", response_model=BindingRead, summary="Bind a resource to its source 绑定数据源")

@@ -568,3 +568,10 @@ def table_stats(session: Session, *, actor: Principal, code: str) -> dict[str, i
     _require_read_data(actor, table)
     total = session.scalar(select(func.count()).where(LibraryRecord.table_id == table.id))
     return {"versions": total, "current": store.current_count(session, table.id)}
+
+
+def feed_page(session: Session, *, code: str, since: int, limit: int) -> tuple[list[str], list[store.StoredRecord]]:
+    """Field names and the versions written after change sequence ``since`` — for the exchange feed, which has
+    decided the caller's right and audits each page itself (so no read audit here)."""
+    table = _table(session, code)
+    return schema_of(table).field_names, store.changes_since(session, table.id, since, max(1, min(limit, MAX_PAGE)))
