@@ -62,13 +62,19 @@ async def _csrf_from_request(request: Request) -> str | None:
     return None
 
 
-def _authenticate(request: Request, session: Session) -> tuple[Principal, str | None]:
-    """Returns the principal and, for cookie logins, the session's CSRF token."""
+def api_key_from(request: Request) -> str | None:
+    """A system's API key from ``X-API-Key`` or ``Authorization: ApiKey …``, if the request carries one."""
     api_key = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    scheme, _, value = auth.partition(" ")
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if not api_key and scheme.lower() == "apikey":
         api_key = value.strip()
+    return api_key or None
+
+
+def _authenticate(request: Request, session: Session) -> tuple[Principal, str | None]:
+    """Returns the principal and, for cookie logins, the session's CSRF token."""
+    api_key = api_key_from(request)
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if api_key:
         principal = identity.authenticate_api_key(session, api_key)
         on_behalf = request.headers.get("x-on-behalf-of")

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from govshare.deps import CurrentPrincipal, ReadSession, RuntimeDep, WriteSession
+from govshare.deps import CurrentPrincipal, ReadSession, RuntimeDep, WriteSession, api_key_from
 from govshare.errors import unauthenticated
 from govshare.exchange import feeds, service
 from govshare.exchange.gateway import Gateway
@@ -95,10 +95,7 @@ async def feed_changes(
 
 
 def _api_key(request: Request) -> str:
-    api_key = request.headers.get("x-api-key")
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if not api_key and scheme.lower() == "apikey":
-        api_key = value.strip()
+    api_key = api_key_from(request)
     if not api_key:
         raise unauthenticated("数据接口需要应用系统的 API 密钥", "the exchange needs a system API key")
     return api_key

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from govshare.catalog.masking import mask
 from govshare.errors import Problem, forbidden
+from govshare.exchange.gateway import visible_values
 from govshare.identity import service as identity
 from govshare.library import service as library
 from govshare.runtime import Runtime
@@ -70,11 +70,7 @@ def pull(
     clear, masked = set(decision.clear), decision.masked_map
     lines = []
     for r in records:
-        values = dict(zip(names, r.values, strict=False))
-        data = {n: v for n, v in values.items() if n in clear}
-        data.update(
-            {n: mask(masked[n], None if values.get(n) is None else str(values[n])) for n in masked if n in values}
-        )
+        data = visible_values(dict(zip(names, r.values, strict=False)), clear, masked)
         lines.append(
             orjson.dumps(
                 {

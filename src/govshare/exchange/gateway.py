@@ -9,7 +9,7 @@ Every stage is timed into ``govshare_exchange_stage_seconds``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,12 +40,25 @@ STAGE_SECONDS = Histogram(
 CALLS = Counter("govshare_exchange_calls_total", "Gateway calls", ["resource", "consumer", "outcome"])
 
 
+def visible_values(values: dict[str, Any], clear: set[str], masked: dict[str, str]) -> dict[str, Any]:
+    """What of a row may leave: items in clear as they are, masked items by their pattern, nothing else."""
+    out: dict[str, Any] = {}
+    for item, value in values.items():
+        if item in clear:
+            out[item] = value
+        elif item in masked:
+            out[item] = mask(masked[item], None if value is None else str(value))
+    return out
+
+
 @dataclass
 class Gateway:
     runtime: Runtime
     adapters: AdapterCache
     guards: GuardRegistry
     hub: LibraryHubSource  # resources held in the platform's own library tables (统一资源库)
+    #: Department names for envelopes; names change rarely and a stale one is only a label.
+    _org_cache: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> Gateway:
@@ -131,12 +144,7 @@ class Gateway:
                 row = rows.get(key)
                 if row is None:
                     continue
-                data = {}
-                for item, value in row.values.items():
-                    if item in clear:
-                        data[item] = value
-                    elif item in masked:
-                        data[item] = mask(masked[item], None if value is None else str(value))
+                data = visible_values(row.values, clear, masked)
                 out_rows.append(
                     {
                         "key": mask(masked[key_item], key) if key_item in masked else key,
@@ -237,13 +245,9 @@ class Gateway:
             )
         return asked
 
-    _org_cache: dict[str, str] | None = None
-
     def _org_name(self, session, org_id: str | None) -> str | None:  # noqa: ANN001
         if org_id is None:
             return None
-        if self._org_cache is None:
-            self._org_cache = {}
         name = self._org_cache.get(org_id)
         if name is None:
             name = identity.get_organization(session, actor=PLATFORM, org_id=org_id).name
