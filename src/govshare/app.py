@@ -38,7 +38,18 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        push_stop, push_task = None, None
+        if settings.feeds_push_enabled:  # feed push delivery (exchange/push.py) in this process
+            import asyncio
+
+            from govshare.exchange.push import run_forever
+
+            push_stop = asyncio.Event()
+            push_task = asyncio.create_task(run_forever(runtime, push_stop), name="feed-push")
         yield
+        if push_task is not None:
+            push_stop.set()
+            await push_task
         from govshare.sharing.policy import close_engine
 
         close_engine(runtime)  # hand back unspent quota leases

@@ -18,8 +18,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Store: migrations. 数据库", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit log: verify the chain, sign a checkpoint. 审计", no_args_is_help=True)
+feeds_app = typer.Typer(help="Feeds: push delivery to subscribed endpoints. 库表交换推送", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(feeds_app, name="feeds")
 
 
 def _add_domain_commands() -> None:
@@ -54,6 +56,29 @@ def db_upgrade(revision: str = "heads") -> None:
     try:
         upgrade(rt.db, revision)
         typer.echo(f"store at {revision}: {rt.db.engine.url.render_as_string(hide_password=True)}")
+    finally:
+        rt.close()
+
+
+@feeds_app.command("deliver", help="POST the next page to every due push subscription; repeat until stopped.")
+def feeds_deliver(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit")] = False,
+) -> None:
+    import time
+
+    from govshare.exchange.push import deliver_due
+
+    rt = _runtime()
+    try:
+        while True:
+            report = deliver_due(rt)
+            typer.echo(report.describe())
+            if once:
+                break
+            if not report.delivered:
+                time.sleep(rt.settings.feeds_push_interval_seconds)
+    except KeyboardInterrupt:
+        pass
     finally:
         rt.close()
 

@@ -52,12 +52,28 @@ class Settings(BaseSettings):
     session_hours: float = 8.0
     #: Set to true behind HTTPS so session cookies carry the Secure flag.
     cookie_secure: bool = False
+    #: The platform's public address (e.g. https://data.example.gov.cn), used for the absolute links of the open
+    #: catalog (DCAT-AP export) instead of the request's host, which behind a proxy may be an internal name.
+    public_base_url: str = ""
 
     #: Sharing workflow defaults; the platform operator overrides them in the sharing settings (sharing_setting).
     sharing_reply_working_days: int | None = None
     sharing_objection_working_days: int | None = None
     sharing_agreement_before_use: bool | None = None
     sharing_max_validity_days: int | None = None
+
+    #: Feed push delivery (库表交换, 推送): the background loop in the app (else run `govshare feeds deliver`),
+    #: how often it looks for due subscriptions, the POST timeout, failures before a subscription is "failed",
+    #: backoff base and cap (exponential with jitter), subscriptions delivered in parallel per pass, and whether
+    #: plain http:// endpoints on the loopback interface are accepted (tests and local development only).
+    feeds_push_enabled: bool = False
+    feeds_push_interval_seconds: float = 5.0
+    feeds_push_timeout_seconds: float = 10.0
+    feeds_push_max_attempts: int = 8
+    feeds_push_backoff_base_seconds: float = 2.0
+    feeds_push_backoff_max_seconds: float = 900.0
+    feeds_push_concurrency: int = 4
+    feeds_push_allow_insecure: bool = False
 
     host: str = "127.0.0.1"
     port: int = 8000
