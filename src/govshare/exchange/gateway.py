@@ -70,6 +70,7 @@ _CHECK = identity.api_key_statement(
     .scalar_subquery()
     .label("hub_version"),
 )
+ORG_NAME_TTL_S = 300.0
 _STAGES = ("auth", "policy", "fetch", "mask", "sign", "audit")
 _STAGE_CHILDREN = {stage: STAGE_SECONDS.labels(stage) for stage in _STAGES}
 
@@ -111,8 +112,9 @@ class Gateway:
     adapters: AdapterCache
     guards: GuardRegistry
     hub: LibraryHubSource  # resources held in the platform's own library tables (统一资源库)
-    #: Department names for envelopes; names change rarely and a stale one is only a label.
-    _org_cache: dict[str, str] = field(default_factory=dict)
+    #: Department names for envelopes, re-read after ORG_NAME_TTL_S: a renamed department shows its new name
+    #: within minutes, and no call pays a look-up for a label.
+    _org_cache: dict[str, tuple[str, float]] = field(default_factory=dict)
     _hub_cache: dict[str, tuple[int, Adapter | None]] = field(default_factory=dict)
 
     @classmethod
@@ -344,8 +346,10 @@ class Gateway:
     def _org_name(self, session, org_id: str | None) -> str | None:  # noqa: ANN001
         if org_id is None:
             return None
-        name = self._org_cache.get(org_id)
-        if name is None:
-            name = identity.get_organization(session, actor=PLATFORM, org_id=org_id).name
-            self._org_cache[org_id] = name
+        now = time.monotonic()
+        hit = self._org_cache.get(org_id)
+        if hit is not None and now - hit[1] < ORG_NAME_TTL_S:
+            return hit[0]
+        name = identity.get_organization(session, actor=PLATFORM, org_id=org_id).name
+        self._org_cache[org_id] = (name, now)
         return name
