@@ -13,11 +13,12 @@ to a provider.)
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,7 +28,7 @@ import httpx
 import jmespath
 import structlog
 from circuitbreaker import STATE_OPEN, CircuitBreaker, CircuitBreakerError
-from sqlalchemy import column, create_engine, event, select, table
+from sqlalchemy import bindparam, column, create_engine, event, select, table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -117,20 +118,39 @@ class ProviderGuard:
                 time.sleep(self.backoff_s * attempt)
 
     def call(self, fn: Callable[[], Any]) -> Any:
-        if self.breaker.state == STATE_OPEN:
-            raise provider_unavailable(self.name, "circuit_open")
-        deadline = time.monotonic() + self.timeout_s
-        future = self.pool.submit(self.breaker.call, self._with_retries, fn, deadline)
+        future = self._submit(fn)
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:
-            self._count_failure()
-            raise provider_timeout(self.name, self.timeout_s) from None
-        except CircuitBreakerError:
-            raise provider_unavailable(self.name, "circuit_open") from None
-        except ProviderError as exc:
-            log.warning("provider_failed", provider=self.name, error=str(exc))
-            raise provider_unavailable(self.name, str(exc)[:200]) from None
+            raise self._timed_out() from None
+        except (CircuitBreakerError, ProviderError) as exc:
+            raise self._failed(exc) from None
+
+    async def call_async(self, fn: Callable[[], Any]) -> Any:
+        """As :meth:`call`, awaited: the event loop goes on serving other calls while this provider works."""
+        future = self._submit(fn)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+        except TimeoutError:
+            raise self._timed_out() from None
+        except (CircuitBreakerError, ProviderError) as exc:
+            raise self._failed(exc) from None
+
+    def _submit(self, fn: Callable[[], Any]) -> Future:
+        if self.breaker.state == STATE_OPEN:
+            raise provider_unavailable(self.name, "circuit_open")
+        deadline = time.monotonic() + self.timeout_s
+        return self.pool.submit(self.breaker.call, self._with_retries, fn, deadline)
+
+    def _timed_out(self) -> Problem:
+        self._count_failure()
+        return provider_timeout(self.name, self.timeout_s)
+
+    def _failed(self, exc: Exception) -> Problem:
+        if isinstance(exc, CircuitBreakerError):
+            return provider_unavailable(self.name, "circuit_open")
+        log.warning("provider_failed", provider=self.name, error=str(exc))
+        return provider_unavailable(self.name, str(exc)[:200])
 
     def _count_failure(self) -> None:
         # A call abandoned at the deadline counts against the breaker like an error would.
@@ -230,19 +250,36 @@ class SqlAdapter:
         )
         self.engine = read_only_engine(url, timeout_s)
         self.source = f"sql:{table_name}"
+        self._statements: dict[tuple[str, tuple[str, ...], int], Any] = {}
+
+    def _statement(self, key_item: str, wanted: tuple[str, ...], n_keys: int) -> Any:
+        """SELECT of ``wanted`` for ``n_keys`` key values (bound ``k0``, ``k1`` …), built once per shape:
+        building a statement costs more than running it."""
+        shape = (key_item, wanted, n_keys)
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            key_col = self.table.c[self.columns[key_item]]
+            cols = [self.table.c[self.columns[i]].label(i) for i in wanted]
+            if self.updated_at_column:
+                cols.append(self.table.c[self.updated_at_column].label("__updated_at"))
+            if self.verified_at_column:
+                cols.append(self.table.c[self.verified_at_column].label("__verified_at"))
+            where = (
+                key_col == bindparam("k0") if n_keys == 1 else key_col.in_([bindparam(f"k{n}") for n in range(n_keys)])
+            )
+            stmt = select(*cols).where(where)
+            if len(self._statements) > 1000:  # shapes are few (item sets × batch sizes); bound it anyway
+                self._statements.clear()
+            self._statements[shape] = stmt
+        return stmt
 
     def fetch(self, key_item: str, keys: Sequence[str], items: Sequence[str]) -> dict[str, FetchedRow]:
-        key_col = self.table.c[self.columns[key_item]]
         wanted = [i for i in dict.fromkeys([key_item, *items]) if i in self.columns]
-        cols = [self.table.c[self.columns[i]].label(i) for i in wanted]
-        if self.updated_at_column:
-            cols.append(self.table.c[self.updated_at_column].label("__updated_at"))
-        if self.verified_at_column:
-            cols.append(self.table.c[self.verified_at_column].label("__verified_at"))
-        stmt = select(*cols).where(key_col.in_(list(keys)))
+        stmt = self._statement(key_item, tuple(wanted), len(keys))
+        params = {f"k{n}": k for n, k in enumerate(keys)}
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(stmt).mappings().all()
+                rows = conn.execute(stmt, params).mappings().all()
         except OperationalError as exc:
             raise ProviderError(f"database error: {exc.orig!s}"[:300]) from exc
         except DBAPIError as exc:

@@ -48,16 +48,34 @@ def request_hash(request: dict[str, Any]) -> str:
 
 
 def seal(envelope: dict[str, Any], signer: Signer) -> dict[str, Any]:
+    _, signature = sign_envelope(envelope, signer)
+    return {"envelope": envelope, "signature": signature}
+
+
+def sign_envelope(envelope: dict[str, Any], signer: Signer) -> tuple[bytes, dict[str, str]]:
+    """The canonical bytes of ``envelope`` and their signature block. A caller that already holds the bytes
+    writes the answer from them (:func:`sealed_json`) instead of serializing the envelope a second time."""
     body = canonical_json(envelope)
-    return {
-        "envelope": envelope,
-        "signature": {"alg": signer.algorithm, "kid": signer.key_id, "value": b64url(signer.sign(body))},
-    }
+    return body, {"alg": signer.algorithm, "kid": signer.key_id, "value": b64url(signer.sign(body))}
+
+
+def sealed_json(body: bytes, signature: dict[str, str], **extra: Any) -> bytes:
+    """``{"envelope": …, "signature": …, **extra}`` as JSON, the envelope spliced in as the signed bytes."""
+    parts = [b'{"envelope":', body, b',"signature":', orjson.dumps(signature)]
+    for name, value in extra.items():
+        parts += [b',"', name.encode(), b'":', orjson.dumps(value)]
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 def sealed_digest(sealed: dict[str, Any]) -> str:
     """SHA-256 of the signed bytes: what the audit record keeps to bind the answer to the log."""
     return hashlib.sha256(canonical_json(sealed["envelope"])).hexdigest()
+
+
+def body_digest(body: bytes) -> str:
+    """:func:`sealed_digest` of an answer, from the signed bytes themselves."""
+    return hashlib.sha256(body).hexdigest()
 
 
 class SealError(ValueError):

@@ -127,9 +127,13 @@ class AdapterCache:
         self._adapters: dict[str, tuple[int, Adapter]] = {}
         self._lock = threading.Lock()
 
-    def adapter_for(self, session: Session, code: str) -> tuple[ProviderBinding | None, Adapter] | None:
-        # Hot path: one scalar read of the version; the binding row itself only when it changed.
-        version = session.scalar(select(ProviderBinding.version).where(ProviderBinding.resource_code == code))
+    def adapter_for(
+        self, session: Session, code: str, *, version: int | None | object = ...
+    ) -> tuple[ProviderBinding | None, Adapter] | None:
+        """The adapter of ``code``'s binding, or None if it has none. Hot path: the caller passes the binding's
+        ``version`` it read with its other look-ups (or it is read here); the row itself only when it changed."""
+        if version is ...:
+            version = session.scalar(select(ProviderBinding.version).where(ProviderBinding.resource_code == code))
         if version is None:
             return None
         cached = self._adapters.get(code)

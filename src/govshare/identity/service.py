@@ -11,10 +11,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from govshare.db import utcnow
@@ -315,33 +316,49 @@ def list_credentials(session: Session, *, actor: Principal, system_id: str) -> l
     )
 
 
-def authenticate_api_key(session: Session, api_key: str) -> Principal:
-    """Resolve ``gsk_{key_id}.{secret}`` to its system. One indexed lookup; no cache, so revocation is immediate."""
+#: Columns of an API-key look-up; ``principal_from_key_row`` reads them in this order.
+_KEY_COLUMNS = (
+    ApiCredential.secret_hash,
+    ApiCredential.revoked_at,
+    ApiCredential.expires_at,
+    System.id,
+    System.name,
+    System.active,
+    Organization.id,
+    Organization.active,
+    Organization.kind,
+)
+
+
+def api_key_statement(*extra: Any) -> Select:
+    """The API-key look-up (bound parameter ``key_id``), with ``extra`` columns appended after the key's own —
+    the gateway adds the policy epoch and the binding version to make its whole check one round trip. Build
+    it once at import: constructing a statement costs more than running the cached compiled form."""
+    return (
+        select(*_KEY_COLUMNS, *extra)
+        .join(System, System.id == ApiCredential.system_id)
+        .join(Organization, Organization.id == System.org_id)
+        .where(ApiCredential.key_id == bindparam("key_id"))
+    )
+
+
+_KEY_LOOKUP = api_key_statement()
+
+
+def split_api_key(api_key: str) -> tuple[str, str]:
+    """``gsk_{key_id}.{secret}`` → (key_id, secret)."""
     if not api_key.startswith(API_KEY_PREFIX) or "." not in api_key:
         raise unauthenticated("API 密钥格式无效", "malformed API key")
     key_id, _, secret = api_key[len(API_KEY_PREFIX) :].partition(".")
-    # Columns, not entities: this runs on every gateway call, and ORM identity-map work would dominate it.
-    row = session.execute(
-        select(
-            ApiCredential.secret_hash,
-            ApiCredential.revoked_at,
-            ApiCredential.expires_at,
-            System.id,
-            System.name,
-            System.active,
-            Organization.id,
-            Organization.active,
-            Organization.kind,
-        )
-        .join(System, System.id == ApiCredential.system_id)
-        .join(Organization, Organization.id == System.org_id)
-        .where(ApiCredential.key_id == key_id)
-    ).first()
+    return key_id, secret
+
+
+def principal_from_key_row(row: Any, secret: str) -> Principal:
+    """Check a row of :func:`api_key_statement` against the presented secret; the system it names."""
     if row is None or not hmac.compare_digest(row[0], _sha256(secret)):
         raise unauthenticated("API 密钥无效", "invalid API key")
-    _, revoked_at, expires_at, system_id, system_name, system_active, org_id, org_active, org_kind = row
-    now = utcnow()
-    if revoked_at is not None or (expires_at is not None and expires_at <= now):
+    _, revoked_at, expires_at, system_id, system_name, system_active, org_id, org_active, org_kind = row[:9]
+    if revoked_at is not None or (expires_at is not None and expires_at <= utcnow()):
         raise unauthenticated("API 密钥已吊销或过期", "API key revoked or expired")
     if not system_active or not org_active:
         raise unauthenticated("应用系统或单位已停用", "system or organization disabled")
@@ -352,6 +369,14 @@ def authenticate_api_key(session: Session, api_key: str) -> Principal:
         name=system_name,
         org_is_operator=org_kind == OrgKind.platform_operator,
     )
+
+
+def authenticate_api_key(session: Session, api_key: str) -> Principal:
+    """Resolve ``gsk_{key_id}.{secret}`` to its system. One indexed lookup; no cache, so revocation is immediate."""
+    key_id, secret = split_api_key(api_key)
+    # Columns, not entities: this runs on every call, and ORM identity-map work would dominate it.
+    row = session.connection().execute(_KEY_LOOKUP, {"key_id": key_id}).first()
+    return principal_from_key_row(row, secret)
 
 
 # ---- users ----------------------------------------------------------------------------------------

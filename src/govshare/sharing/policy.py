@@ -36,7 +36,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +48,9 @@ from govshare.sharing.catalog_port import ResourceInfo
 from govshare.sharing.models import Grant, PolicyEpoch
 from govshare.sharing.quota import Limit, QuotaLedger
 from govshare.sharing.vocab import GrantStatus, PurposeCategory, RequestKind, label
+
+if TYPE_CHECKING:
+    from govshare.audit.service import AuditEntry
 
 EPOCH_ID = 1
 
@@ -621,13 +624,15 @@ class PolicyEngine:
         now: float | None = None,
         actor: Principal | None = None,
         audit: bool = True,
+        sync: bool = True,
     ) -> Decision:
         """The gateway's check before it fetches: decision, case, quota (1 call and ``records`` records).
 
         Refusals are appended to the audit log (durable before this returns) when ``audit``; the allowed call is
         audited by the gateway with its answer. ``session`` may be a read session; never a SQLite write session
-        (leasing quota opens its own short write transaction)."""
-        d = self.decide(q, session=session, now=now)
+        (leasing quota opens its own short write transaction). ``sync=False`` when the caller has just passed
+        the epoch to :meth:`observe_epoch` (read in the same round trip as its own look-ups)."""
+        d = self.decide(q, session=session, now=now, sync=sync)
         if d.allowed and d.case_required and q.case_ref is not None:
             verdict = _case_validator(
                 session,
@@ -664,8 +669,13 @@ class PolicyEngine:
         return d
 
     def _audit_refusal(self, q: PolicyQuery, d: Decision, actor: Principal | None) -> None:
+        audit = self.runtime.audit
+        audit.submit(self.refusal_entry(q, d, actor)).result(30)
+
+    def refusal_entry(self, q: PolicyQuery, d: Decision, actor: Principal | None) -> AuditEntry:
+        """The audit record of a refused call (an async caller submits it and awaits it itself)."""
         actor = actor or Principal(kind="system", id=q.system_id, org_id=q.org_id, name=q.system_id)
-        self.runtime.audit.append(
+        return self.runtime.audit.entry(
             actor=actor,
             action="sharing.quota.exceeded" if d.code == "quota_exceeded" else "sharing.policy.deny",
             outcome="denied",

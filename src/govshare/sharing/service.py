@@ -28,6 +28,7 @@ administrators and auditors; anyone else gets 404.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -276,6 +277,24 @@ def _event(session: Session, req: AccessRequest, actor: Principal, kind: str, no
 
 
 # ---- requests: filing ---------------------------------------------------------------------------------------
+def _notify_admins(
+    session: Session, org_ids: Iterable[str], kind: str, zh: str, en: str, obj: tuple[str, str], body: str = ""
+) -> None:
+    """Tell the org admins of each department in ``org_ids`` (both parties of an agreement or grant)."""
+    for org_id in sorted(set(org_ids)):
+        notify.notify(
+            session,
+            kind=kind,
+            title_zh=zh,
+            title_en=en,
+            body=body,
+            org_id=org_id,
+            role=Role.org_admin.value,
+            object_type=obj[0],
+            object_id=obj[1],
+        )
+
+
 def _shareable(res: ResourceInfo, names: list[str]) -> list[str]:
     """Validate the requested items; 不予共享 and 涉密 items cannot be requested (the error names the basis)."""
     if res.share_type in (None, "none"):
@@ -777,17 +796,14 @@ def _after_approval(session: Session, req: AccessRequest, agreement: Agreement) 
         f"access request {req.number} approved{' (narrowed)' if req.narrowed else ''}; confirm agreement",
         req.decision_reason,
     )
-    for org_id in {req.consumer_org_id, req.provider_org_id}:
-        notify.notify(
-            session,
-            kind="agreement_to_confirm",
-            title_zh=f"共享协议 {agreement.number} 待确认",
-            title_en=f"sharing agreement {agreement.number} awaits confirmation",
-            org_id=org_id,
-            role=Role.org_admin.value,
-            object_type="agreement",
-            object_id=agreement.id,
-        )
+    _notify_admins(
+        session,
+        {req.consumer_org_id, req.provider_org_id},
+        "agreement_to_confirm",
+        f"共享协议 {agreement.number} 待确认",
+        f"sharing agreement {agreement.number} awaits confirmation",
+        ("agreement", agreement.id),
+    )
 
 
 def _reject(session: Session, actor: Principal, req: AccessRequest, category: RejectCategory, reason: str, via: str):
@@ -1190,17 +1206,14 @@ def confirm_agreement(session: Session, *, actor: Principal, agreement_id: str) 
     else:
         zh, en = f"共享协议 {a.number} 对方已确认, 待贵单位确认", f"agreement {a.number}: the other party confirmed"
         recipients = {a.provider_org_id if "consumer" in sides else a.consumer_org_id}
-    for org_id in recipients:
-        notify.notify(
-            session,
-            kind="agreement_confirmed",
-            title_zh=zh,
-            title_en=en,
-            org_id=org_id,
-            role=Role.org_admin.value,
-            object_type="agreement",
-            object_id=a.id,
-        )
+    _notify_admins(
+        session,
+        recipients,
+        "agreement_confirmed",
+        zh,
+        en,
+        ("agreement", a.id),
+    )
     return a
 
 
@@ -1232,18 +1245,15 @@ def terminate_agreement(session: Session, *, actor: Principal, agreement_id: str
             version=a.version,
             reason=reason,
         )
-        for org_id in {a.consumer_org_id, a.provider_org_id} - {actor.org_id}:
-            notify.notify(
-                session,
-                kind="amendment_declined",
-                title_zh=f"共享协议 {a.number} 第{a.version}版变更未获确认",
-                title_en=f"agreement {a.number} v{a.version}: amendment declined",
-                body=reason,
-                org_id=org_id,
-                role=Role.org_admin.value,
-                object_type="agreement",
-                object_id=a.id,
-            )
+        _notify_admins(
+            session,
+            {a.consumer_org_id, a.provider_org_id} - {actor.org_id},
+            "amendment_declined",
+            f"共享协议 {a.number} 第{a.version}版变更未获确认",
+            f"agreement {a.number} v{a.version}: amendment declined",
+            ("agreement", a.id),
+            body=reason,
+        )
         return a
     for v in session.scalars(
         select(Agreement).where(
@@ -1270,18 +1280,15 @@ def terminate_agreement(session: Session, *, actor: Principal, agreement_id: str
         reason=reason,
         grant_id=a.grant_id,
     )
-    for org_id in {a.consumer_org_id, a.provider_org_id}:
-        notify.notify(
-            session,
-            kind="agreement_terminated",
-            title_zh=f"共享协议 {a.number} 已终止, 授权已撤销",
-            title_en=f"agreement {a.number} terminated; grant revoked",
-            body=reason,
-            org_id=org_id,
-            role=Role.org_admin.value,
-            object_type="agreement",
-            object_id=a.id,
-        )
+    _notify_admins(
+        session,
+        {a.consumer_org_id, a.provider_org_id},
+        "agreement_terminated",
+        f"共享协议 {a.number} 已终止, 授权已撤销",
+        f"agreement {a.number} terminated; grant revoked",
+        ("agreement", a.id),
+        body=reason,
+    )
     return a
 
 
@@ -1472,18 +1479,15 @@ def revoke_grant(session: Session, *, actor: Principal, grant_id: str, reason: s
         system_id=g.system_id,
         resource_code=g.resource_code,
     )
-    for org_id in {g.consumer_org_id, g.provider_org_id}:
-        notify.notify(
-            session,
-            kind="grant_revoked",
-            title_zh=f"资源 {g.resource_code} 的授权已撤销",
-            title_en=f"grant for {g.resource_code} revoked",
-            body=reason,
-            org_id=org_id,
-            role=Role.org_admin.value,
-            object_type="grant",
-            object_id=g.id,
-        )
+    _notify_admins(
+        session,
+        {g.consumer_org_id, g.provider_org_id},
+        "grant_revoked",
+        f"资源 {g.resource_code} 的授权已撤销",
+        f"grant for {g.resource_code} revoked",
+        ("grant", g.id),
+        body=reason,
+    )
     return g
 
 
