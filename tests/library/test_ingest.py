@@ -148,10 +148,22 @@ def test_reingesting_the_same_file_changes_nothing(lib, tmp_path, runtime):
     assert (second.inserted, second.updated, second.unchanged, second.rows_rejected) == (0, 0, 120, 1)
     with runtime.db.read() as s:
         after = s.execute(text("SELECT id, key, content_hash, valid_from, data FROM library_record ORDER BY id")).all()
-        verified = set(s.scalars(text("SELECT DISTINCT verified_ingest_id FROM library_record")))
+        written = set(s.scalars(text("SELECT DISTINCT verified_ingest_id FROM library_record")))
+        verified = s.execute(text("SELECT count(*), min(ingest_id), max(ingest_id) FROM library_record_verified")).one()
     assert after == before  # same versions, same change sequences, same data
-    assert verified == {second.id}  # only the last-verified mark moved
+    assert written == {first.id}  # the records themselves are not rewritten…
+    assert tuple(verified) == (120, second.id, second.id)  # …only a narrow verification row per record
     assert lib.table(PERSON_CODE).last_change_seq == table_before.last_change_seq
+    rec = lib.record(PERSON_CODE, rows[0][0])
+    assert rec.provenance.verified_ingest_id == second.id and rec.provenance.ingest_id == first.id
+    assert rec.provenance.verified_at > rec.valid_from
+
+    third = lib.ingest(PERSON_CODE, path, batch_size=50)  # verified again: the side rows move in place
+    assert third.unchanged == 120
+    with runtime.db.read() as s:
+        verified = s.execute(text("SELECT count(*), min(ingest_id) FROM library_record_verified")).one()
+    assert tuple(verified) == (120, third.id)
+    assert lib.record(PERSON_CODE, rows[0][0]).provenance.verified_ingest_id == third.id
 
 
 def test_versions_as_of_and_changes_since(lib, tmp_path, runtime):

@@ -216,3 +216,18 @@ def test_licence_id_format_errors() -> None:
         "",
     ):
         assert _code(validate_licence_id, value) == "licence_id_format", value
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("Z", "1", "331900", "00000001"), "uscc_format"),  # Z is not in the USCC alphabet
+        (("1", "1", "331900", "0000000I"), "uscc_format"),  # nor I (a valid organization-code character)
+        (("1", "1", "331900", "0000000!"), "uscc_format"),
+        (("1", "1", "33190", "00000001"), "uscc_length"),
+    ],
+)
+def test_make_uscc_rejects_bad_parts_with_identifier_error(args, code):
+    with pytest.raises(IdentifierError) as err:
+        make_uscc(*args)
+    assert err.value.code == code and err.value.message_zh and err.value.message_en

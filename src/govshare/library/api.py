@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 
@@ -16,6 +16,8 @@ from govshare.library.ingest import DEFAULT_BATCH, MAX_BATCH, IngestOptions
 from govshare.library.schemas import (
     BaseSchemaRead,
     ChangesRead,
+    DeleteRead,
+    DeleteRequest,
     IngestRead,
     LibraryTableCreate,
     LibraryTableRead,
@@ -93,6 +95,10 @@ def ingest(
     sheet: str | None = None,
     batch_size: Annotated[int, Query(ge=1, le=MAX_BATCH)] = DEFAULT_BATCH,
     source_system: Annotated[str | None, Query(description="system id or code of the provider")] = None,
+    mode: Annotated[
+        Literal["upsert", "snapshot"],
+        Query(description="upsert (default) or snapshot: keys absent from the file are deleted 全量替换"),
+    ] = "upsert",
 ) -> IngestRead:
     # A sync route: FastAPI runs it in a worker thread, so a long ingest does not block the event loop.
     name = Path(file.filename or "upload").name
@@ -108,6 +114,7 @@ def ingest(
             sheet=sheet,
             batch_size=batch_size,
             file_name=name,
+            mode=mode,
         )
         ingest_id = service.ingest(
             runtime.db, actor=principal, code=code, path=Path(tmp.name), options=options, source_system=source_system
@@ -132,6 +139,22 @@ def get_record(
     as_of: Annotated[datetime | None, Query(description="ISO 8601 time: the version current then")] = None,
 ):
     return service.get_record(session, actor=principal, code=code, key=key, as_of=as_of)
+
+
+@router.delete("/{code:path}/records/{key}", response_model=DeleteRead, summary="Delete a record (tombstone) 删除记录")
+def delete_record(
+    code: str,
+    key: str,
+    principal: CurrentPrincipal,
+    session: WriteSession,
+    source_system: Annotated[str | None, Query(description="system id or code of the provider")] = None,
+):
+    return service.delete_records(session, actor=principal, code=code, keys=[key], source_system=source_system)
+
+
+@router.post("/{code:path}/records/delete", response_model=DeleteRead, summary="Delete records (batch) 批量删除")
+def delete_records(code: str, body: DeleteRequest, principal: CurrentPrincipal, session: WriteSession):
+    return service.delete_records(session, actor=principal, code=code, keys=body.keys, source_system=body.source_system)
 
 
 @router.get(

@@ -145,6 +145,7 @@ def _print_report(report, quarantine) -> None:  # noqa: ANN001
     typer.echo(
         f"  rows read {report.rows_read:,}  accepted {report.rows_accepted:,}  rejected {report.rows_rejected:,}  "
         f"| inserted {report.inserted:,}  updated {report.updated:,}  unchanged {report.unchanged:,}"
+        + (f"  deleted {report.deleted:,} ({report.mode})" if report.mode != "upsert" else "")
     )
     if report.seconds:
         typer.echo(f"  {report.seconds:.2f} s, {report.rows_per_second or 0:,.0f} rows/s, {report.batches} batches")
@@ -176,6 +177,9 @@ def ingest(
     source_system: Annotated[str | None, typer.Option(help="provider's system id or code")] = None,
     show: Annotated[int, typer.Option(help="quarantined values to print")] = 10,
     row_by_row: Annotated[bool, typer.Option(help="skip the vectorized fast path (for comparison)")] = False,
+    mode: Annotated[
+        str, typer.Option(help="upsert, or snapshot: the file is the whole table, absent keys are deleted")
+    ] = "upsert",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     from govshare.identity.principal import PLATFORM
@@ -191,6 +195,7 @@ def ingest(
             sheet=sheet,
             batch_size=batch_size,
             vectorized=not row_by_row,
+            mode=mode,
         )
         ingest_id = service.ingest(
             rt.db, actor=PLATFORM, code=code, path=file, options=options, source_system=source_system

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.db import Database
 from govshare.errors import Problem
-from govshare.library.models import LibraryRecord, LibraryTable
+from govshare.library.models import LibraryRecord, LibraryRecordVerified, LibraryTable
+from govshare.library.store import TOMBSTONE
 from govshare.library.tableschema import TableSchema
 
 #: Keys per query: a gateway call names at most a few hundred.
@@ -52,10 +53,16 @@ class LibraryAdapter:
                 part = list(keys[start : start + CHUNK])
                 rows = session.execute(
                     select(
-                        LibraryRecord.key, LibraryRecord.data, LibraryRecord.valid_from, LibraryRecord.verified_at
-                    ).where(
+                        LibraryRecord.key,
+                        LibraryRecord.data,
+                        LibraryRecord.valid_from,
+                        func.coalesce(LibraryRecordVerified.verified_at, LibraryRecord.verified_at),
+                    )
+                    .outerjoin(LibraryRecordVerified, LibraryRecordVerified.record_id == LibraryRecord.id)
+                    .where(
                         LibraryRecord.table_id == self.table_id,
                         LibraryRecord.superseded == 0,
+                        LibraryRecord.content_hash != TOMBSTONE,  # a deleted key is not found
                         LibraryRecord.key.in_(part),
                     )
                 )

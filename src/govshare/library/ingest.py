@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from govshare.db import Database, utcnow
 from govshare.errors import Problem
 from govshare.identity.principal import Principal
+from govshare.library import store
 from govshare.library.compiler import ProcessedChunk, RowProcessor
 from govshare.library.models import LibraryIngest, LibraryQuarantine, LibraryTable
 from govshare.library.readers import RawChunk, open_source
@@ -66,6 +67,13 @@ class IngestOptions:
     file_name: str | None = None
     #: Use the vectorized fast path where it applies (UTF-8 CSV, schema kinds it covers). Off: row by row only.
     vectorized: bool = True
+    #: ``upsert``: the file's records are added or updated, other keys stay. ``snapshot``: the file is the whole
+    #: table (全量替换): once every batch is in, current keys the file did not contain are deleted (tombstones).
+    #: Keys of rows the file had but that were rejected are kept; nothing is deleted when the ingest fails.
+    mode: str = "upsert"
+
+
+MODES = ("upsert", "snapshot")
 
 
 @dataclass(slots=True)
@@ -92,6 +100,14 @@ def run_ingest(
 ) -> int:
     """Ingest ``path`` into ``table`` (permission already checked by the caller); returns the ingest id."""
     batch_size = max(1, min(options.batch_size, MAX_BATCH))
+    if options.mode not in MODES:
+        raise Problem(
+            422,
+            "ingest_mode_invalid",
+            "导入方式只能是 upsert 或 snapshot",
+            "mode must be upsert or snapshot",
+            field="mode",
+        )
     source = open_source(
         path, schema, fmt=options.format, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
     )
@@ -120,7 +136,7 @@ def run_ingest(
             schema_version=table.schema_version,
             status="running",
             batch_size=batch_size,
-            counts={"rules": {}, "fields": {}},
+            counts={"rules": {}, "fields": {}, "mode": options.mode},
         )
         session.add(ingest)
         session.flush()
@@ -154,6 +170,10 @@ def run_ingest(
     dialect = db.engine.dialect.name
     raw_chunks: Iterator[RawChunk] = _prepend(first, chunks)
     first = None  # noqa: F841  (no reference may keep a whole chunk alive)
+    snapshot = options.mode == "snapshot"
+    #: Snapshot mode: keys of rejected rows (as the file spells them), which must not be deleted.
+    kept: set[str] | None = set() if snapshot else None
+    key_position = schema.position(ctx.key_field) if len(schema.primary_key) == 1 else None
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="library-writer") as writer:
             for raw in raw_chunks:
@@ -167,6 +187,8 @@ def run_ingest(
                     processed.rows_read = raw.rows_read
                     payload = build_payload(processed, dialect, stamp) if processed.keys else None
                 rows = (raw.first_row, raw.last_row)
+                if kept is not None and processed.issues:
+                    kept.update(_rejected_keys(raw, processed.issues, key_position))
                 raw = None  # the raw rows are done with; free them before reading the next chunk
                 if pending is not None:
                     fresh = fresh and not pending.result().fresh_conflict
@@ -175,6 +197,8 @@ def run_ingest(
                 processed = payload = None
             if pending is not None:
                 pending.result()
+        if kept is not None:
+            _delete_unseen(db, ctx, kept, key_position is not None)
     except BaseException as exc:
         if pending is not None and not pending.done():
             try:
@@ -187,6 +211,76 @@ def run_ingest(
         raise
     _finish(db, ctx, started, source, error=None)
     return ctx.ingest_id
+
+
+def _rejected_keys(raw, issues: list, key_position: int | None) -> set[str]:  # noqa: ANN001 (RawChunk | ArrowChunk)
+    """The key values of the rows of ``raw`` that were rejected, raw and upper-cased (cleaning upper-cases the
+    X of an ID number), so that a snapshot does not delete a record because this file's copy of it was bad."""
+    bad = {row for row, *_ in issues}
+    if key_position is None:
+        return {"*"} if bad else set()  # composite key: the rejected rows' keys are unknown
+    if hasattr(raw, "columns"):  # an Arrow chunk
+        column = raw.columns[key_position]
+        if column is None:
+            return set()
+        picked = [i for i, n in enumerate(raw.numbers.to_pylist()) if n in bad]
+        values = column.take(picked).to_pylist()
+    else:
+        values = [v[key_position] for n, v in raw.rows if n in bad]
+    out = set()
+    for v in values:
+        if v is not None and (text_value := str(v).strip()):
+            out.update((text_value, text_value.upper()))
+    return out
+
+
+#: Keys tombstoned per transaction in snapshot mode.
+DELETE_BATCH = 50_000
+
+
+def _delete_unseen(db: Database, ctx: _Context, kept: set[str], single_key: bool) -> None:
+    """Snapshot mode, after every batch committed: delete current keys this ingest neither wrote nor confirmed,
+    in atomic batches (tombstones with their own change sequence, audited)."""
+    if not single_key and kept:
+        log.warning("snapshot_delete_skipped", ingest_id=ctx.ingest_id, reason="rejected rows, composite key")
+        with db.write() as session:
+            ingest = session.get(LibraryIngest, ctx.ingest_id)
+            ingest.counts = {**ingest.counts, "snapshot_skipped": "rejected_rows_composite_key"}
+        return
+    with db.read() as session:
+        unseen = [k for k in store.unseen_current_keys(session, ctx.table_id, ctx.ingest_id) if k not in kept]
+    for start in range(0, len(unseen), DELETE_BATCH):
+        with db.write() as session:
+            deleted, table = delete_keys(session, ctx.table_id, ctx.ingest_id, unseen[start : start + DELETE_BATCH])
+            ingest = session.get(LibraryIngest, ctx.ingest_id)
+            ingest.counts = {**ingest.counts, "deleted": ingest.counts.get("deleted", 0) + len(deleted)}
+            ingest.heartbeat_at = utcnow()
+            audit_of(session).record(
+                session,
+                actor=ctx.actor,
+                action="library.record.delete",
+                object_type="library_table",
+                object_id=ctx.resource_code,
+                object_org_id=ctx.provider_org_id,
+                detail={"ingest_id": ctx.ingest_id, "mode": "snapshot", "deleted": len(deleted),
+                        "last_seq": table.last_change_seq},
+            )  # fmt: skip
+
+
+def delete_keys(session: Session, table_id: int, ingest_id: int, keys: list[str]) -> tuple[list[str], LibraryTable]:
+    """Tombstone the current versions of ``keys`` in the caller's transaction, under the table lock, at a time
+    later than every version of the table; keeps the table's counters. Returns the deleted keys and the table."""
+    lock_table(session, table_id)
+    table = session.get(LibraryTable, table_id)
+    now = utcnow()
+    if table.last_change_at is not None and now <= table.last_change_at:
+        now = table.last_change_at + timedelta(microseconds=1)
+    deleted, last_seq = store.delete_current(session, Stamp(table_id, ingest_id, now), keys)
+    if deleted:
+        table.current_rows -= len(deleted)
+        table.last_change_seq = last_seq
+        table.last_change_at = now
+    return deleted, table
 
 
 def _later_than(previous: Stamp | None) -> datetime:

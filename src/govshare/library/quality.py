@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from govshare.library.compiler import ProcessedChunk, RowProcessor
 from govshare.library.models import LibraryIngest, LibraryRecord, LibraryTable
 from govshare.library.schemas import UPDATE_CYCLES_ZH
+from govshare.library.store import TOMBSTONE
 from govshare.library.tableschema import ExistsIn, MatchesIn, TableSchema, TargetRef, TargetStateNot
 
 #: Days allowed between updates per declared update cycle; None: no timeliness expectation.
@@ -54,7 +55,7 @@ def compute(session: Session, table: LibraryTable, schema: TableSchema, *, resol
     rows, fields, failing = _scan_fields(session, table, schema)
     distinct = session.scalar(
         select(func.count(func.distinct(LibraryRecord.key))).where(
-            LibraryRecord.table_id == table.id, LibraryRecord.superseded == 0
+            LibraryRecord.table_id == table.id, LibraryRecord.superseded == 0, LibraryRecord.content_hash != TOMBSTONE
         )
     )
     last = session.scalar(
@@ -133,7 +134,7 @@ def _scan_fields(session: Session, table: LibraryTable, schema: TableSchema) -> 
     outcome = ProcessedChunk()
     rows = 0
     stmt = select(LibraryRecord.id, LibraryRecord.data).where(
-        LibraryRecord.table_id == table.id, LibraryRecord.superseded == 0
+        LibraryRecord.table_id == table.id, LibraryRecord.superseded == 0, LibraryRecord.content_hash != TOMBSTONE
     )
     result = session.execute(stmt.execution_options(yield_per=SCAN_CHUNK))
     for part in result.partitions(SCAN_CHUNK):
@@ -206,10 +207,10 @@ def _consistency(session: Session, table: LibraryTable, schema: TableSchema, rul
     local = aliased(LibraryRecord, name="l")
     other = aliased(LibraryRecord, name="t")
     ref = local.data[schema.position(rule.ref_field)].as_string()
-    where = [local.table_id == table.id, local.superseded == 0, ref.is_not(None)]
+    where = [local.table_id == table.id, local.superseded == 0, local.content_hash != TOMBSTONE, ref.is_not(None)]
     for field, values in rule.when.items():
         where.append(local.data[schema.position(field)].as_string().in_(values))
-    joined = and_(other.table_id == target.id, other.key == ref, other.superseded == 0)
+    joined = and_(other.table_id == target.id, other.key == ref, other.superseded == 0, other.content_hash != TOMBSTONE)
 
     if isinstance(rule, ExistsIn):
         checked = session.scalar(select(func.count()).select_from(local).where(*where))

@@ -120,6 +120,10 @@ class IngestRead(BaseModel):
     inserted: int
     updated: int
     unchanged: int
+    #: Keys deleted (tombstoned): by a snapshot ingest, or by a deletion request (``mode`` delete).
+    deleted: int = 0
+    #: upsert | snapshot (全量替换) | delete (a deletion request)
+    mode: str = "upsert"
     cleaning: list[RuleCount]
     validation: list[RuleCount]
     warnings: list[RuleCount]
@@ -164,6 +168,8 @@ class RecordRead(BaseModel):
     valid_from: datetime
     valid_to: datetime | None
     content_hash: str
+    #: A tombstone: this version records the key's deletion (its values are all null).
+    deleted: bool = False
     values: dict[str, Any]
     provenance: Provenance
 
@@ -191,3 +197,19 @@ class QualitySummary(BaseModel):
     run_at: datetime
     rows: int
     score: float
+
+
+class DeleteRequest(BaseModel):
+    """Keys to delete (批量删除)."""
+
+    keys: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(min_length=1, max_length=1000)
+    source_system: str | None = Field(default=None, max_length=64, description="system id or code of the provider")
+
+
+class DeleteRead(BaseModel):
+    resource_code: str
+    #: The deletion's ingest record (format ``delete``): who deleted, from which system, when.
+    ingest_id: int
+    deleted: list[str]
+    not_found: list[str]
+    last_change_seq: int

@@ -38,6 +38,7 @@ from govshare.library.rules import rule
 from govshare.library.schemas import (
     BaseSchemaRead,
     ChangesRead,
+    DeleteRead,
     IngestRead,
     LibraryTableCreate,
     LibraryTableRead,
@@ -173,7 +174,25 @@ def create_table(session: Session, *, actor: Principal, data: LibraryTableCreate
         object_org_id=provider,
         detail={"name": table.name, "kind": kind, "base": data.base, "fields": len(schema.fields)},
     )
+    _mark_catalog_served(session, table)
     return table
+
+
+def _mark_catalog_served(session: Session, table: LibraryTable) -> None:
+    """The catalog resource of ``table`` is now served from the library (服务方式: 统一资源库表), unless the
+    catalog already records another way (a binding set it first: that one is kept)."""
+    from govshare.catalog import service as catalog
+    from govshare.catalog.models import Resource
+    from govshare.catalog.vocab import ServedBy
+    from govshare.identity.principal import PLATFORM
+
+    resource = session.scalar(select(Resource).where(Resource.code == table.resource_code))
+    if resource is not None and resource.served_by is None:
+        # The right to declare the table was checked by the caller; the catalog records it on the platform's
+        # authority (as the exchange does for its bindings).
+        catalog.set_served_by(
+            session, actor=PLATFORM, resource_id=resource.id, served_by=ServedBy.hub_library, ref=f"library:{table.id}"
+        )
 
 
 def update_table(session: Session, *, actor: Principal, code: str, data: LibraryTableUpdate) -> LibraryTable:
@@ -317,6 +336,8 @@ def ingest_read(ingest: LibraryIngest) -> IngestRead:
         inserted=ingest.inserted,
         updated=ingest.updated,
         unchanged=ingest.unchanged,
+        deleted=counts.get("deleted", 0),
+        mode=counts.get("mode", "upsert"),
         cleaning=_rule_counts(rules, "cleaning"),
         validation=_rule_counts(rules, "validation"),
         warnings=_rule_counts(rules, "warning"),
@@ -414,6 +435,7 @@ def _record_read(table: LibraryTable, schema: TableSchema, rec: store.StoredReco
         valid_from=rec.valid_from,
         valid_to=rec.valid_to,
         content_hash=rec.content_hash,
+        deleted=rec.deleted,
         values=values,
         provenance=Provenance(
             provider_org_id=table.provider_org_id,
@@ -462,6 +484,87 @@ def record_history(session: Session, *, actor: Principal, code: str, key: str) -
         raise not_found("record", "记录", None)
     schema, sources = schema_of(table), _Sources(session, {})
     return [_record_read(table, schema, r, sources) for r in history]
+
+
+#: Keys per deletion request.
+MAX_DELETE = 1000
+
+
+def delete_records(
+    session: Session, *, actor: Principal, code: str, keys: list[str], source_system: str | None = None
+) -> DeleteRead:
+    """Delete records (删除): each current version is closed and a tombstone written with its own change sequence,
+    so feeds deliver the deletion and "as of" before it still finds the old version. The deletion is recorded as
+    an ingest of format ``delete`` (who, which system, when: 谁提供、谁负责) and audited. One transaction.
+    Keys that are unknown or already deleted are reported in ``not_found``; a single key raises 404 instead."""
+    from govshare.library.ingest import delete_keys
+
+    table = _table(session, code)
+    _require_write(actor, table)
+    if not table.active:
+        raise conflict("library_table_inactive", "资源库表已停用", "the library table is inactive")
+    unique = list(dict.fromkeys(k.strip() for k in keys if k and k.strip()))
+    if not unique or len(unique) > MAX_DELETE:
+        raise invalid("keys", "keys_count", f"须给出 1 至 {MAX_DELETE} 个键", f"give between 1 and {MAX_DELETE} keys")
+    system_id, system_label = _source_system(session, actor, table, source_system)
+    now = utcnow()
+    operation = LibraryIngest(
+        table_id=table.id,
+        resource_code=table.resource_code,
+        provider_org_id=table.provider_org_id,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_org_id=actor.org_id,
+        source_system_id=system_id,
+        source_system=system_label[:128],
+        file_name="(删除 delete)",
+        file_size=0,
+        file_format="delete",
+        schema_version=table.schema_version,
+        status="completed",
+        batch_size=len(unique),
+        batches=1,
+        rows_read=len(unique),
+        counts={"rules": {}, "fields": {}, "mode": "delete"},
+        started_at=now,
+        heartbeat_at=now,
+    )
+    session.add(operation)
+    session.flush()
+    deleted, table = delete_keys(session, table.id, operation.id, unique)
+    if not deleted and len(unique) == 1:
+        raise not_found("record", "记录", None)  # the caller's transaction is rolled back: nothing written
+    operation.rows_accepted = len(deleted)
+    operation.counts = {**operation.counts, "deleted": len(deleted)}
+    operation.finished_at = utcnow()
+    operation.seconds = round((operation.finished_at - now).total_seconds(), 3)
+    found = set(deleted)
+    not_found_keys = [k for k in unique if k not in found]
+    audit_of(session).record(
+        session,
+        actor=actor,
+        action="library.record.delete",
+        object_type="library_table",
+        object_id=table.resource_code,
+        object_org_id=table.provider_org_id,
+        subject=deleted[0] if len(deleted) == 1 else None,
+        detail={
+            "ingest_id": operation.id,
+            "mode": "delete",
+            "deleted": len(deleted),
+            # keyed hashes, as audit subjects are stored: identifiers never sit in the log in clear
+            "subject_refs": [audit_of(session).subject_ref(k) for k in deleted[:100]],
+            "not_found": len(not_found_keys),
+            "last_seq": table.last_change_seq,
+        },
+    )
+    return DeleteRead(
+        resource_code=table.resource_code,
+        ingest_id=operation.id,
+        deleted=deleted,
+        not_found=not_found_keys,
+        last_change_seq=table.last_change_seq,
+    )
 
 
 def changes(session: Session, *, actor: Principal, code: str, since: int = 0, limit: int = 500) -> ChangesRead:

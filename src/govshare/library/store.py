@@ -14,9 +14,13 @@ Two paths:
   ``library_record``; if any row conflicted (a key repeated across batches), the batch is rolled back to a
   savepoint and redone on the general path;
 * **general** — stage the batch, look up each key's current version once (set-based join), then: a key this
-  ingest already wrote is a duplicate (quarantined); same content hash → only ``verified_*`` moves (nothing
-  else changes, so re-ingesting a file is idempotent); different hash → the current version is closed
-  (``superseded = id``, ``valid_to``) and a new one inserted with ``prev_id``; unknown key → inserted.
+  ingest already wrote is a duplicate (quarantined); same content hash → only the narrow verification row
+  (``library_record_verified``) is written, the record is not touched (re-ingesting a file is idempotent and
+  cheap); different hash → the current version is closed (``superseded = id``, ``valid_to``) and a new one
+  inserted with ``prev_id``; unknown key, or a key whose current version is a tombstone → inserted.
+
+Deletions (:func:`delete_current`) close the current version and write a tombstone (``TOMBSTONE``) as the new
+current version; every read here skips tombstones except history and changes, which mark them ``deleted``.
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ from dataclasses import dataclass, field
 
 import orjson
 from psycopg.errors import UniqueViolation
-from sqlalchemy import bindparam, func, or_, select, text
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from govshare.db import UTCDateTime
 from govshare.library.compiler import ProcessedChunk
-from govshare.library.models import LibraryRecord
+from govshare.library.models import LibraryRecord, LibraryRecordVerified
 
 _TS = UTCDateTime()
 
@@ -80,25 +84,46 @@ _PG_STAGE = (
 )
 _PG_COPY_STAGE = f"COPY library_stage ({_PG_COLUMNS}) FROM STDIN"
 # ---- both ------------------------------------------------------------------------------------------------
+#: ``content_hash`` of a tombstone (a deleted key's current version): not hex, so no content hash equals it.
+TOMBSTONE = "deleted"
+#: The current version of each staged key, looked up once into a narrow table (rewriting the staged rows with
+#: the result, as before, copied their data again: a third of a PostgreSQL re-ingest).
+_PG_MATCH = (
+    "CREATE TEMP TABLE library_match (n BIGINT PRIMARY KEY, prev_id BIGINT NOT NULL, old_hash TEXT NOT NULL, "
+    "old_verified BIGINT NOT NULL, new_hash TEXT NOT NULL) ON COMMIT DROP"
+)
+_SQLITE_MATCH = (
+    "CREATE TEMP TABLE IF NOT EXISTS library_match (n INTEGER PRIMARY KEY, prev_id INTEGER NOT NULL, "
+    "old_hash TEXT NOT NULL, old_verified INTEGER NOT NULL, new_hash TEXT NOT NULL)"
+)
 _LOOKUP = text(
-    "UPDATE library_stage SET prev_id = r.id, old_hash = r.content_hash, old_verified = r.verified_ingest_id "
-    "FROM library_record AS r WHERE r.table_id = :t AND r.key = library_stage.key AND r.superseded = 0"
+    "INSERT INTO library_match (n, prev_id, old_hash, old_verified, new_hash) "
+    "SELECT s.n, r.id, r.content_hash, coalesce(v.ingest_id, r.verified_ingest_id), s.content_hash "
+    "FROM library_stage AS s JOIN library_record AS r ON r.table_id = :t AND r.key = s.key AND r.superseded = 0 "
+    "LEFT JOIN library_record_verified AS v ON v.record_id = r.id"
 )
-_DUPLICATES = text("SELECT n FROM library_stage WHERE old_verified = :i ORDER BY n")
-_DROP_DUPLICATES = text("DELETE FROM library_stage WHERE old_verified = :i")
+_DUPLICATES = text("SELECT n FROM library_match WHERE old_verified = :i ORDER BY n")
+_DROP_DUPLICATES = (
+    text("DELETE FROM library_stage WHERE n IN (SELECT n FROM library_match WHERE old_verified = :i)"),
+    text("DELETE FROM library_match WHERE old_verified = :i"),
+)
+#: Unchanged: only the narrow verification row is written (inserted, or updated in place).
 _VERIFY = _sql(
-    "UPDATE library_record SET verified_ingest_id = :i, verified_at = :ts "
-    "WHERE id IN (SELECT prev_id FROM library_stage WHERE old_hash = content_hash)"
+    "INSERT INTO library_record_verified (record_id, table_id, ingest_id, verified_at) "
+    "SELECT prev_id, :t, :i, :ts FROM library_match WHERE old_hash = new_hash "
+    "ON CONFLICT (record_id) DO UPDATE SET ingest_id = excluded.ingest_id, verified_at = excluded.verified_at"
 )
+_REVIVED = text("SELECT count(*) FROM library_match WHERE old_hash = :tomb")
 _CLOSE = _sql(
     "UPDATE library_record SET superseded = id, valid_to = :ts "
-    "WHERE id IN (SELECT prev_id FROM library_stage WHERE prev_id IS NOT NULL AND old_hash <> content_hash)"
+    "WHERE id IN (SELECT prev_id FROM library_match WHERE old_hash <> new_hash)"
 )
 _INSERT_CHANGED = _sql(
     "INSERT INTO library_record (table_id, key, superseded, prev_id, data, content_hash, valid_from, valid_to, "
     "ingest_id, verified_ingest_id, verified_at) "
-    "SELECT :t, key, 0, prev_id, data, content_hash, :ts, NULL, :i, :i, :ts FROM library_stage "
-    "WHERE prev_id IS NULL OR old_hash <> content_hash ORDER BY key"
+    "SELECT :t, s.key, 0, m.prev_id, s.data, s.content_hash, :ts, NULL, :i, :i, :ts "
+    "FROM library_stage AS s LEFT JOIN library_match AS m ON m.n = s.n "
+    "WHERE m.n IS NULL OR m.old_hash <> m.new_hash ORDER BY s.key"
 )
 
 #: COPY text format: backslash, tab, newline and carriage return must be escaped inside a value.
@@ -213,17 +238,91 @@ def write_batch(session: Session, chunk: ProcessedChunk, payload: bytes, stamp: 
         session.execute(text(_SQLITE_STAGE))
         session.execute(text("DELETE FROM library_stage"))
         session.execute(_SQLITE_FILL, {"batch": payload})
+    if postgres:
+        session.execute(text(_PG_MATCH))
+    else:
+        session.execute(text(_SQLITE_MATCH))
+        session.execute(text("DELETE FROM library_match"))
     session.execute(_LOOKUP, params)
     dup_positions = list(session.scalars(_DUPLICATES, params))
     if dup_positions:
         out.duplicates = [chunk.row_numbers[p] for p in dup_positions]
-        session.execute(_DROP_DUPLICATES, params)
+        for statement in _DROP_DUPLICATES:
+            session.execute(statement, params)
     out.unchanged = session.execute(_VERIFY, params).rowcount
-    out.updated = session.execute(_CLOSE, params).rowcount
+    revived = session.scalar(_REVIVED, {"tomb": TOMBSTONE})  # deleted keys coming back: new, not updated
+    out.updated = session.execute(_CLOSE, params).rowcount - revived
     written = session.execute(_INSERT_CHANGED, params).rowcount
     out.inserted = written - out.updated
     out.last_seq = _last_seq(session, stamp.table_id)
     return out
+
+
+def delete_current(session: Session, stamp: Stamp, keys: list[str]) -> tuple[list[str], int]:
+    """Tombstone the current versions of ``keys`` (inside the caller's transaction, under the table lock):
+    each is closed (``superseded``, ``valid_to``) and a tombstone becomes current, with its own change sequence.
+    Keys that have no current version (unknown or already deleted) are skipped. Returns (deleted keys in key
+    order, last change sequence or 0)."""
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        rows = session.execute(
+            select(LibraryRecord.key, LibraryRecord.id).where(
+                LibraryRecord.table_id == stamp.table_id,
+                LibraryRecord.superseded == 0,
+                LibraryRecord.content_hash != TOMBSTONE,
+                LibraryRecord.key.in_(part),
+            )
+        )
+        found.update((k, i) for k, i in rows)
+    if not found:
+        return [], 0
+    deleted = sorted(found)
+    ids = [found[k] for k in deleted]
+    for start in range(0, len(ids), 500):
+        session.execute(
+            update(LibraryRecord)
+            .where(LibraryRecord.id.in_(ids[start : start + 500]))
+            .values(superseded=LibraryRecord.id, valid_to=stamp.at)
+        )
+    session.execute(
+        insert(LibraryRecord),
+        [
+            {
+                "table_id": stamp.table_id,
+                "key": k,
+                "superseded": 0,
+                "prev_id": found[k],
+                "data": [],
+                "content_hash": TOMBSTONE,
+                "valid_from": stamp.at,
+                "valid_to": None,
+                "ingest_id": stamp.ingest_id,
+                "verified_ingest_id": stamp.ingest_id,
+                "verified_at": stamp.at,
+            }
+            for k in deleted
+        ],
+    )
+    return deleted, _last_seq(session, stamp.table_id)
+
+
+def unseen_current_keys(session: Session, table_id: int, ingest_id: int) -> list[str]:
+    """Current (not deleted) keys that ingest ``ingest_id`` neither wrote nor confirmed (snapshot mode)."""
+    v = LibraryRecordVerified
+    stmt = (
+        select(LibraryRecord.key)
+        .outerjoin(v, v.record_id == LibraryRecord.id)
+        .where(
+            LibraryRecord.table_id == table_id,
+            LibraryRecord.superseded == 0,
+            LibraryRecord.content_hash != TOMBSTONE,
+            LibraryRecord.verified_ingest_id != ingest_id,
+            or_(v.ingest_id.is_(None), v.ingest_id != ingest_id),
+        )
+        .order_by(LibraryRecord.key)
+    )
+    return list(session.scalars(stmt))
 
 
 def checkpoint(db) -> None:  # noqa: ANN001 (a govshare.db.Database)
@@ -255,39 +354,56 @@ class StoredRecord:
     ingest_id: int
     verified_ingest_id: int
     verified_at: dt.datetime
+    #: A tombstone: the key was deleted by this version (``values`` is empty).
+    deleted: bool = False
 
 
-def _record(row: LibraryRecord) -> StoredRecord:
-    data = row.data
+_V = LibraryRecordVerified
+#: A version with its verification (the side row when an ingest confirmed it after writing it).
+_SELECT = select(
+    LibraryRecord,
+    func.coalesce(_V.ingest_id, LibraryRecord.verified_ingest_id),
+    func.coalesce(_V.verified_at, LibraryRecord.verified_at),
+).outerjoin(_V, _V.record_id == LibraryRecord.id)
+
+
+def _record(row) -> StoredRecord:  # noqa: ANN001 (a (LibraryRecord, verified ingest, verified at) row)
+    rec, verified_ingest_id, verified_at = row
+    data = rec.data
     return StoredRecord(
-        seq=row.id,
-        key=row.key,
-        current=row.superseded == 0,
-        prev_seq=row.prev_id,
+        seq=rec.id,
+        key=rec.key,
+        current=rec.superseded == 0,
+        prev_seq=rec.prev_id,
         values=orjson.loads(data) if isinstance(data, str | bytes) else list(data),
-        content_hash=row.content_hash,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        ingest_id=row.ingest_id,
-        verified_ingest_id=row.verified_ingest_id,
-        verified_at=row.verified_at,
+        content_hash=rec.content_hash,
+        valid_from=rec.valid_from,
+        valid_to=rec.valid_to,
+        ingest_id=rec.ingest_id,
+        verified_ingest_id=verified_ingest_id,
+        verified_at=verified_at,
+        deleted=rec.content_hash == TOMBSTONE,
     )
 
 
 def current_record(session: Session, table_id: int, key: str) -> StoredRecord | None:
-    row = session.scalar(
-        select(LibraryRecord).where(
-            LibraryRecord.table_id == table_id, LibraryRecord.key == key, LibraryRecord.superseded == 0
+    """The current version of ``key``; None when the key is unknown or deleted."""
+    row = session.execute(
+        _SELECT.where(
+            LibraryRecord.table_id == table_id,
+            LibraryRecord.key == key,
+            LibraryRecord.superseded == 0,
+            LibraryRecord.content_hash != TOMBSTONE,
         )
-    )
+    ).first()
     return _record(row) if row else None
 
 
 def record_as_of(session: Session, table_id: int, key: str, when: dt.datetime) -> StoredRecord | None:
-    """The version that was current at ``when`` (valid_from ≤ when < valid_to)."""
-    row = session.scalar(
-        select(LibraryRecord)
-        .where(
+    """The version that was current at ``when`` (valid_from ≤ when < valid_to); None if the key did not exist
+    or was deleted then."""
+    row = session.execute(
+        _SELECT.where(
             LibraryRecord.table_id == table_id,
             LibraryRecord.key == key,
             LibraryRecord.valid_from <= when,
@@ -295,24 +411,23 @@ def record_as_of(session: Session, table_id: int, key: str, when: dt.datetime) -
         )
         .order_by(LibraryRecord.id.desc())
         .limit(1)
-    )
-    return _record(row) if row else None
+    ).first()
+    return _record(row) if row and row[0].content_hash != TOMBSTONE else None
 
 
 def record_history(session: Session, table_id: int, key: str) -> list[StoredRecord]:
-    rows = session.scalars(
-        select(LibraryRecord)
-        .where(LibraryRecord.table_id == table_id, LibraryRecord.key == key)
-        .order_by(LibraryRecord.id)
+    """Every version of ``key``, tombstones included (``deleted``)."""
+    rows = session.execute(
+        _SELECT.where(LibraryRecord.table_id == table_id, LibraryRecord.key == key).order_by(LibraryRecord.id)
     )
     return [_record(r) for r in rows]
 
 
 def changes_since(session: Session, table_id: int, since: int, limit: int) -> list[StoredRecord]:
-    """Versions written after change sequence ``since``, oldest first (a feed pages on the last seq it saw)."""
-    rows = session.scalars(
-        select(LibraryRecord)
-        .where(LibraryRecord.table_id == table_id, LibraryRecord.id > since)
+    """Versions written after change sequence ``since``, oldest first (a feed pages on the last seq it saw);
+    a deletion is a version too (``deleted``)."""
+    rows = session.execute(
+        _SELECT.where(LibraryRecord.table_id == table_id, LibraryRecord.id > since)
         .order_by(LibraryRecord.id)
         .limit(limit)
     )
@@ -320,4 +435,10 @@ def changes_since(session: Session, table_id: int, since: int, limit: int) -> li
 
 
 def current_count(session: Session, table_id: int) -> int:
-    return session.scalar(select(func.count()).where(LibraryRecord.table_id == table_id, LibraryRecord.superseded == 0))
+    return session.scalar(
+        select(func.count()).where(
+            LibraryRecord.table_id == table_id,
+            LibraryRecord.superseded == 0,
+            LibraryRecord.content_hash != TOMBSTONE,
+        )
+    )

@@ -308,6 +308,12 @@ def make_uscc(authority: str, org_type: str, region: str, org_code8: str) -> str
             "authority and type take 1 character each, region 6 digits, organization code body 8 characters",
         )
     first17 = head + body + org_code_check_char(body)
+    if not all(c in USCC_ALPHABET for c in first17):  # uscc_check_char would raise a bare ValueError
+        raise IdentifierError(
+            "uscc_format",
+            "统一社会信用代码只能由数字和除 I、O、S、V、Z 以外的大写字母组成",
+            "a USCC holds digits and letters other than I, O, S, V, Z only",
+        )
     return validate_uscc(first17 + uscc_check_char(first17))
 
 
