@@ -295,7 +295,9 @@ def template() -> Response:
 
 # ---- the open catalog ------------------------------------------------------------------------------
 def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """Where the open catalog's links point: the configured public address, else the host the request came to."""
+    configured = request.app.state.runtime.settings.public_base_url
+    return service.public_base_url(configured, str(request.base_url))
 
 
 def _dcat(request: Request, session, fmt: str, page: int, page_size: int, modified_since: datetime | None):  # noqa: ANN001

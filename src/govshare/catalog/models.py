@@ -5,8 +5,9 @@ A resource row holds its *current content*: for a resource that was never publis
 to a listed resource is kept aside in ``revision`` until a reviewer approves it, so the published entry never
 shows unreviewed metadata. ``catalog_version`` keeps a snapshot of every published version.
 
-The search projection (``catalog_search_doc`` + ``catalog_search_token``) is derived from the current content
-and rebuilt on every change; it is the only thing search reads, so search never touches the wide tables.
+The search projection (``catalog_search_doc`` + ``catalog_search_token`` + ``catalog_search_facet``) is derived
+from the current content and rebuilt on every change; it is the only thing search reads, so search never touches
+the wide tables.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class Item(Base):
         UniqueConstraint("resource_id", "machine_name", name="uq_catalog_item_resource_machine_name"),
         Index("ix_catalog_item_machine_name", "machine_name"),
         Index("ix_catalog_item_name", "name"),
+        # covering: the item names shown on a page of search hits are read from this index alone (0007c)
+        Index("ix_catalog_item_resource_position", "resource_id", "position", "name"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -213,3 +216,41 @@ class SearchToken(Base):
     prov: Mapped[int] = mapped_column(Integer, nullable=False)
     class3: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     fkey: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+#: Postings in rank order (weight descending, then doc id), carrying the filter columns: the first page of a
+#: one-word search by relevance is the head of one index range, read without a sort (migration 0007c).
+Index(
+    "ix_catalog_search_token_rank",
+    SearchToken.token,
+    SearchToken.weight.desc(),
+    SearchToken.doc_id,
+    SearchToken.vis,
+    SearchToken.prov,
+    SearchToken.class3,
+    SearchToken.fkey,
+)
+
+
+class SearchFacet(Base):
+    """Per-token facet counts (按词预计的分面计数), maintained on write: how many resources containing ``token``
+    have the visibility ``vis``, provider ``prov``, classification ``class3`` and packed facets ``fkey``.
+
+    A one-word search reads its facets from here — a few hundred to a few thousand rows, whatever the number of
+    matches — instead of counting every matching posting. ``sync_doc``/``drop_doc`` keep it equal to
+    ``SELECT token, vis, prov, class3, fkey, count(*) FROM catalog_search_token GROUP BY 1, 2, 3, 4, 5`` in the
+    writing transaction (rows reaching zero are deleted); a test checks that identity after every lifecycle step.
+    """
+
+    __tablename__ = "catalog_search_facet"
+    __table_args__ = (
+        PrimaryKeyConstraint("token", "vis", "prov", "class3", "fkey", name="pk_catalog_search_facet"),
+        {"sqlite_with_rowid": False},
+    )
+
+    token: Mapped[str] = mapped_column(String(64), nullable=False)
+    vis: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    prov: Mapped[int] = mapped_column(Integer, nullable=False)
+    class3: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    fkey: Mapped[int] = mapped_column(Integer, nullable=False)
+    n: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -19,17 +19,18 @@ import hashlib
 import threading
 import time
 from collections import Counter as Tally
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from govshare.catalog.models import Item, Resource, SearchDoc, SearchProvider, SearchToken
+from govshare.catalog.models import Counter, Item, Resource, SearchDoc, SearchFacet, SearchProvider, SearchToken
 from govshare.catalog.permissions import is_reviewer, sees_workflow
 from govshare.catalog.schemas import FacetValue, SearchHit, SearchResult
 from govshare.catalog.text import query_tokens, weighted_tokens
@@ -177,19 +178,22 @@ POSTING_COLS = ("vis", "prov", "class3", "fkey")
 
 
 def sync_doc(session: Session, resource: Resource, *, content_changed: bool = True) -> None:
-    """Bring the projection of ``resource`` up to date (in the caller's transaction)."""
+    """Bring the projection of ``resource`` up to date (in the caller's transaction): its doc row, its postings
+    and the per-token facet counts."""
     doc = session.scalar(select(SearchDoc).where(SearchDoc.resource_id == resource.id))
     values = doc_values(resource, provider_no(session, resource.provider_org_id, create=True))
+    shared = {k: values[k] for k in POSTING_COLS}
     if doc is None:
         doc = SearchDoc(resource_id=resource.id, tokens="", **values)
         session.add(doc)
         session.flush()
         content_changed = True
+        before = shared
     else:
+        before = {k: getattr(doc, k) for k in POSTING_COLS}
         for k, v in values.items():
             setattr(doc, k, v)
     old = [t for t in doc.tokens.split("\n") if t]
-    shared = {k: values[k] for k in POSTING_COLS}
     if content_changed:
         weights = resource_tokens(resource)
         for i in range(0, len(old), 500):
@@ -202,13 +206,17 @@ def sync_doc(session: Session, resource: Resource, *, content_changed: bool = Tr
                 [{"token": t, "doc_id": doc.doc_id, "weight": w, **shared} for t, w in weights.items()],
             )
         doc.tokens = "\n".join(sorted(weights))
-    elif old:
-        for i in range(0, len(old), 500):
-            session.execute(
-                update(SearchToken)
-                .where(SearchToken.doc_id == doc.doc_id, SearchToken.token.in_(old[i : i + 500]))
-                .values(**shared)
-            )
+        new = list(weights)
+    else:
+        new = old
+        if old and shared != before:
+            for i in range(0, len(old), 500):
+                session.execute(
+                    update(SearchToken)
+                    .where(SearchToken.doc_id == doc.doc_id, SearchToken.token.in_(old[i : i + 500]))
+                    .values(**shared)
+                )
+    _count(session, old, before, new, shared)
     session.flush()
 
 
@@ -221,8 +229,68 @@ def drop_doc(session: Session, resource_id: str) -> None:
         session.execute(
             delete(SearchToken).where(SearchToken.doc_id == doc.doc_id, SearchToken.token.in_(old[i : i + 500]))
         )
+    _count(session, old, {k: getattr(doc, k) for k in POSTING_COLS}, [], {})
     session.delete(doc)
     session.flush()
+
+
+def _count(session: Session, old: list[str], before: dict, new: list[str], after: dict) -> None:
+    """Move one resource's contribution in ``catalog_search_facet`` from (``old`` tokens, ``before`` columns) to
+    (``new``, ``after``): one upsert of ±1 per changed key, in key order (concurrent writers on PostgreSQL then
+    lock shared rows in the same order: no deadlock), then the rows that reached zero are deleted. Also bumps
+    the catalog epoch, so cached facet counts of older epochs are never used again."""
+    deltas: Tally = Tally()
+    if before == after:
+        old_set, new_set = set(old), set(new)
+        for t in old_set - new_set:
+            deltas[(t, *before.values())] -= 1
+        for t in new_set - old_set:
+            deltas[(t, *after.values())] += 1
+    else:
+        for t in old:
+            deltas[(t, *before.values())] -= 1
+        for t in new:
+            deltas[(t, *after.values())] += 1
+    bump_epoch(session)
+    changes = sorted((k, d) for k, d in deltas.items() if d)
+    if not changes:
+        return
+    names = ("token", *POSTING_COLS)
+    rows = [{**dict(zip(names, k, strict=True)), "n": d} for k, d in changes]
+    dialect = session.get_bind().dialect.name
+    F = SearchFacet.__table__
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(F)
+    upsert = ins.on_conflict_do_update(index_elements=list(names), set_={"n": F.c.n + ins.excluded.n})
+    conn = session.connection()  # Core executemany (the ORM has no bulk DELETE by parameters)
+    for i in range(0, len(rows), 500):
+        conn.execute(upsert, rows[i : i + 500])
+    gone = [r for r in rows if r["n"] < 0]
+    if gone:
+        conn.execute(
+            delete(F).where(
+                F.c.token == bindparam("t"),
+                F.c.vis == bindparam("v"),
+                F.c.prov == bindparam("p"),
+                F.c.class3 == bindparam("c"),
+                F.c.fkey == bindparam("f"),
+                F.c.n <= 0,
+            ),
+            [{"t": r["token"], "v": r["vis"], "p": r["prov"], "c": r["class3"], "f": r["fkey"]} for r in gone],
+        )
+
+
+# ---- the catalog epoch: a number bumped by every change of the projection, in the writing transaction ------
+EPOCH_COUNTER = "search:epoch"
+
+
+def bump_epoch(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(Counter).values(name=EPOCH_COUNTER, value=1)
+    session.execute(ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1}))
+
+
+def current_epoch(conn) -> int:  # noqa: ANN001
+    return conn.scalar(select(Counter.value).where(Counter.name == EPOCH_COUNTER)) or 0
 
 
 # ---- the query ---------------------------------------------------------------------------------------
@@ -483,21 +551,26 @@ _DF_TTL = 600.0
 
 
 def _rarest_first(session: Session, tokens: list[str]) -> list[str]:
-    """Order words by posting count, so a multi-word query walks the shortest list first. The counts only steer
-    the plan, never the result, so a per-process estimate up to ten minutes old is good enough."""
+    """Order words by rarity, so a multi-word query on SQLite (a nested loop) walks the shortest posting list
+    first. The estimate is the number of a word's facet-count rows (capped): it grows with the postings and costs
+    a fraction of counting them; the words not yet known are estimated in one statement. It only steers the
+    plan, never the result, so a per-process value up to ten minutes old is good enough."""
     if len(tokens) < 2:
         return tokens
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(tokens)  # PostgreSQL orders the join itself from its statistics (merge or hash join)
     now = time.monotonic()
-    counts = {}
-    for t in tokens:
-        hit = _df_cache.get(t)
-        if hit is None or hit[0] < now:
-            capped = select(literal(1)).where(SearchToken.token == t).limit(50_000).subquery()
-            n = session.scalar(select(func.count()).select_from(capped)) or 0
-            if len(_df_cache) > 50_000:
-                _df_cache.clear()
-            _df_cache[t] = hit = (now + _DF_TTL, n)
-        counts[t] = hit[1]
+    stale = [t for t in tokens if (hit := _df_cache.get(t)) is None or hit[0] < now]
+    if stale:
+        parts = []
+        for i, t in enumerate(stale):
+            capped = select(literal(1).label("one")).where(SearchFacet.token == t).limit(5_000).subquery(f"c{i}")
+            parts.append(select(literal(i), func.count()).select_from(capped))
+        if len(_df_cache) > 50_000:
+            _df_cache.clear()
+        for i, n in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            _df_cache[stale[i]] = (now + _DF_TTL, n or 0)
+    counts = {t: _df_cache[t][1] for t in tokens}
     return sorted(tokens, key=lambda t: (counts[t], t))
 
 
@@ -513,6 +586,57 @@ def _matched(session: Session, tokens: list[str]):
         frm = frm.join(ti, and_(ti.c.token == tok, ti.c.doc_id == t1.c.doc_id))
         score = score + ti.c.weight
     return stmt.add_columns(score.label("score")).select_from(frm).where(t1.c.token == first).subquery("m")
+
+
+#: One-word searches read their facets from catalog_search_facet (tests switch it off to compare with counting
+#: the postings, which must give the same results).
+USE_FACET_COUNTS = True
+
+# ---- the result cache ----------------------------------------------------------------------------------
+CACHE_SIZE = 2048
+_cache: WeakKeyDictionary = WeakKeyDictionary()  # runtime -> OrderedDict(key -> (providers, combos, rows, total))
+_cache_lock = threading.Lock()
+
+
+def _cache_get(rt: Any, key: tuple) -> tuple | None:
+    with _cache_lock:
+        entries = _cache.get(rt)
+        if entries is None or key not in entries:
+            return None
+        entries.move_to_end(key)
+        return entries[key]
+
+
+def _cache_put(rt: Any, key: tuple, value: tuple) -> None:
+    with _cache_lock:
+        entries = _cache.setdefault(rt, OrderedDict())
+        entries[key] = value
+        entries.move_to_end(key)
+        while len(entries) > CACHE_SIZE:
+            entries.popitem(last=False)
+
+
+def clear_cache() -> None:
+    """Forget every cached result and word-frequency estimate (the benchmark's cold runs; never needed for
+    correctness)."""
+    with _cache_lock:
+        _cache.clear()
+    _df_cache.clear()
+
+
+def _visible_conds(cols, actor: Principal | None, query: SearchQuery, mine: int) -> list:  # noqa: ANN001
+    """What the caller may see, on any relation with ``vis`` and ``prov`` columns (postings, docs, facet counts):
+    the public the open catalog, staff the published catalog and their own department's entries, reviewers all.
+    ``vis`` is compared by value, not by bit mask: PostgreSQL then estimates the match count from its statistics
+    and picks a merge join for several words (a bit-mask predicate gets a blind guess and a nested loop)."""
+    visible = [true()]
+    if actor is None or query.open_only:
+        visible.append(cols.vis == VIS_LISTED | VIS_OPEN)
+    elif not is_reviewer(actor):
+        visible.append(or_(cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]), cols.prov == mine))
+    if query.mine:
+        visible.append(cols.prov == mine)
+    return visible
 
 
 def search(session: Session, *, actor: Principal | None, query: SearchQuery, org_names) -> SearchResult:  # noqa: ANN001
@@ -536,23 +660,14 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
         source = m.join(SearchDoc, SearchDoc.doc_id == m.c.doc_id) if needs_doc else m
     else:
         cols, score, source = SearchDoc.__table__.c, None, SearchDoc.__table__
-    visible = [true()]
-    # vis compared by value, not by bit mask: PostgreSQL then estimates the match count from its statistics and
-    # picks a merge join for several words (a bit-mask predicate gets a blind guess and a nested loop).
-    if actor is None or query.open_only:
-        visible.append(cols.vis == VIS_LISTED | VIS_OPEN)
-    elif not is_reviewer(actor):
-        mine = provider_no(session, actor.org_id) if actor.org_id else -1
-        visible.append(or_(cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]), cols.prov == mine))
-    if query.mine:
-        visible.append(cols.prov == (provider_no(session, actor.org_id) if actor and actor.org_id else -1))
+    mine = provider_no(session, actor.org_id) if actor is not None and actor.org_id else -1
+    visible = _visible_conds(cols, actor, query, mine)
     if query.status:
         # Workflow states are seen only on one's own entries (and by reviewers); to everyone else a published
         # entry is just "published", whatever change its department is preparing.
         if actor is not None and is_reviewer(actor):
             visible.append(SearchDoc.status.in_(query.status))
         else:
-            mine = provider_no(session, actor.org_id) if actor and actor.org_id else -1
             own = and_(cols.prov == mine, SearchDoc.status.in_(query.status))
             others = and_(cols.prov != mine, cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]))
             visible.append(or_(own, others) if "published" in query.status else own)
@@ -584,65 +699,103 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
     else:
         ordering = (order.desc(), doc_id.desc()) if desc else (order.asc(), doc_id.asc())
 
-    combos: list[tuple] = []
-    providers: Tally = Tally()
-    rows: list[_PageRow] | None = None
-    if query.facets:
-        # One pass over the matches (a CTE, materialized by both stores as it is read more than once), two small
-        # groupings: by provider with the other filters, by (classification, facet key) with the provider filter
-        # (grouping by all three would return one row per provider × combination: thousands, not hundreds).
-        # Sorted by relevance, the page is a third branch of the same statement, so a multi-word query joins its
-        # postings once.
-        with_page = sort == "relevance"
-        m_cols = [cols.prov, cols.class3, cols.fkey] + ([cols.doc_id, score.label("score")] if with_page else [])
-        m = select(*m_cols).select_from(source).where(visible_sql).cte("fm")
-        prov_filter = _sql_filters(m.c, _Filters(f.provider, [], set(), set(), set(), 0, set()))
-        branches = [
-            select(literal(0), m.c.prov, literal(0), literal(0), func.count())
-            .where(_sql_filters(m.c, f, skip="provider"))
-            .group_by(m.c.prov),
-            select(literal(1), literal(0), m.c.class3, m.c.fkey, func.count())
-            .where(prov_filter)
-            .group_by(m.c.class3, m.c.fkey),
-        ]
-        if with_page:
-            m_keyset = true()
-            if query.cursor:
-                m_keyset = or_(m.c.score < value, and_(m.c.score == value, m.c.doc_id > last))
-            top = (
-                select(literal(2).label("kind"), m.c.doc_id, literal(0).label("b"), literal(0).label("c"), m.c.score)
-                .where(_sql_filters(m.c, f), m_keyset)
-                .order_by(m.c.score.desc(), m.c.doc_id.asc())
-                .limit(query.limit + 1)
-                .subquery("top")
-            )
-            branches.append(select(*top.c))
-        page_rows = []
-        for kind, a, class3, fkey, n in conn.execute(union_all(*branches)):
-            if kind == 0:
-                providers[a] += n
-            elif kind == 1:
-                combos.append((0, class3, fkey, n))
-            else:
-                page_rows.append(_PageRow(a, n, n))
-        if with_page:
-            rows = sorted(page_rows, key=lambda r: (-r.k, r.doc_id))
-        total = -1
+    # Facet counts, total and page of a read session are cached per process, keyed by the catalog epoch that the
+    # same snapshot shows: any committed catalog change bumps the epoch, so a cached result is never stale. Write
+    # sessions neither read nor fill the cache (they may see their own uncommitted epoch).
+    rt = session.info.get("runtime")
+    cache_key = None
+    cached = None
+    if query.facets and rt is not None and not session.info.get("writable", True):
+        reviewer = actor is not None and is_reviewer(actor)
+        cache_key = (fp, actor is None, reviewer, mine, query.cursor, query.limit, current_epoch(conn))
+        cached = _cache_get(rt, cache_key)
+    if cached is not None:
+        providers, combos, cached_rows, total = cached
+        rows = list(cached_rows)
     else:
-        total = conn.scalar(select(func.count()).select_from(source).where(visible_sql, _sql_filters(cols, f))) or 0
+        counted = USE_FACET_COUNTS and len(tokens) == 1 and not query.status
+        combos: list[tuple] = []
+        providers: Tally = Tally()
+        rows: list[_PageRow] | None = None
+        if query.facets:
+            # One pass over the matches (a CTE, materialized by both stores as it is read more than once), two small
+            # groupings: by provider with the other filters, by (classification, facet key) with the provider filter
+            # (grouping by all three would return one row per provider × combination: thousands, not hundreds).
+            # Sorted by relevance, the page is a third branch of the same statement, so a multi-word query joins its
+            # postings once.
+            #
+            # One word (no workflow-state filter): the same two groupings read the word's precomputed counts in
+            # catalog_search_facet instead — a few thousand rows at most, however many resources match — and the page
+            # is read separately from the head of the rank index.
+            with_page = sort == "relevance" and not counted
+            if counted:
+                F = SearchFacet.__table__.c
+                m = (
+                    select(F.prov, F.class3, F.fkey, F.n)
+                    .where(F.token == tokens[0], *_visible_conds(F, actor, query, mine))
+                    .subquery("fm")
+                )
+                tally = func.sum(m.c.n)
+            else:
+                m_cols = [cols.prov, cols.class3, cols.fkey] + (
+                    [cols.doc_id, score.label("score")] if with_page else []
+                )
+                m = select(*m_cols).select_from(source).where(visible_sql).cte("fm")
+                tally = func.count()
+            prov_filter = _sql_filters(m.c, _Filters(f.provider, [], set(), set(), set(), 0, set()))
+            branches = [
+                select(literal(0), m.c.prov, literal(0), literal(0), tally)
+                .where(_sql_filters(m.c, f, skip="provider"))
+                .group_by(m.c.prov),
+                select(literal(1), literal(0), m.c.class3, m.c.fkey, tally)
+                .where(prov_filter)
+                .group_by(m.c.class3, m.c.fkey),
+            ]
+            if with_page:
+                m_keyset = true()
+                if query.cursor:
+                    m_keyset = or_(m.c.score < value, and_(m.c.score == value, m.c.doc_id > last))
+                top = (
+                    select(
+                        literal(2).label("kind"), m.c.doc_id, literal(0).label("b"), literal(0).label("c"), m.c.score
+                    )
+                    .where(_sql_filters(m.c, f), m_keyset)
+                    .order_by(m.c.score.desc(), m.c.doc_id.asc())
+                    .limit(query.limit + 1)
+                    .subquery("top")
+                )
+                branches.append(select(*top.c))
+            page_rows = []
+            for kind, a, class3, fkey, n in conn.execute(union_all(*branches)):
+                if kind == 0:
+                    providers[a] += n
+                elif kind == 1:
+                    combos.append((0, class3, fkey, n))
+                else:
+                    page_rows.append(_PageRow(a, n, n))
+            if with_page:
+                rows = sorted(page_rows, key=lambda r: (-r.k, r.doc_id))
+            # the provider grouping has every filter but the provider's: its filtered sum is the number of matches
+            total = sum(n for p, n in providers.items() if not f.provider or p in f.provider)
+            if total == 0:
+                rows = []
+        else:
+            total = conn.scalar(select(func.count()).select_from(source).where(visible_sql, _sql_filters(cols, f))) or 0
 
-    if rows is None:
-        page_cols = [doc_id.label("doc_id"), key_col.label("k")]
-        if score is not None and sort != "relevance":
-            page_cols.append(score.label("score"))
-        page = (
-            select(*page_cols)
-            .select_from(source)
-            .where(visible_sql, _sql_filters(cols, f), keyset)
-            .order_by(*ordering)
-            .limit(query.limit + 1)
-        )
-        rows = [_PageRow(r.doc_id, r.k, getattr(r, "score", 0)) for r in conn.execute(page)]
+        if rows is None:
+            page_cols = [doc_id.label("doc_id"), key_col.label("k")]
+            if score is not None and sort != "relevance":
+                page_cols.append(score.label("score"))
+            page = (
+                select(*page_cols)
+                .select_from(source)
+                .where(visible_sql, _sql_filters(cols, f), keyset)
+                .order_by(*ordering)
+                .limit(query.limit + 1)
+            )
+            rows = [_PageRow(r.doc_id, r.k, getattr(r, "score", 0)) for r in conn.execute(page)]
+        if cache_key is not None:
+            _cache_put(rt, cache_key, (providers, combos, tuple(rows), total))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_cursor = _encode_cursor(fp, [rows[-1].k, rows[-1].doc_id]) if more and rows else None
@@ -659,27 +812,30 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
 
 
 def _hit_rows(conn, rows, tokens: list[str]) -> tuple[dict, dict[str, list[str]]]:  # noqa: ANN001
+    """The page's resources and, per resource, the names of its data items that mention a query word — one
+    statement (a left join on the covering item index), so one round trip to the store."""
     if not rows:
         return {}, {}
     R = Resource
-    found = conn.execute(
-        select(
-            SearchDoc.doc_id, SearchDoc.fkey, R.id, R.code, R.name, R.summary, R.provider_org_id,
-            R.classification_code, R.share_type, R.open_type, R.update_cycle, R.formats, R.status, R.is_listed,
-            R.completeness, R.modified_at,
-        )
-        .join(R, R.id == SearchDoc.resource_id)
-        .where(SearchDoc.doc_id.in_([r.doc_id for r in rows]))
-    ).all()  # fmt: skip
-    matched: dict[str, list[str]] = {}
+    cols = [
+        SearchDoc.doc_id, SearchDoc.fkey, R.id, R.code, R.name, R.summary, R.provider_org_id,
+        R.classification_code, R.share_type, R.open_type, R.update_cycle, R.formats, R.status, R.is_listed,
+        R.completeness, R.modified_at,
+    ]  # fmt: skip
+    stmt = select(*cols).join(R, R.id == SearchDoc.resource_id)
     if tokens:
-        ids = [r.id for r in found]
         names_match = or_(*[func.lower(Item.name).contains(t, autoescape=True) for t in tokens])
-        for rid, name in conn.execute(
-            select(Item.resource_id, Item.name).where(Item.resource_id.in_(ids), names_match).order_by(Item.position)
-        ):
-            matched.setdefault(rid, []).append(name)
-    return {r.doc_id: r for r in found}, matched
+        stmt = stmt.add_columns(Item.name.label("item_name")).outerjoin(
+            Item, and_(Item.resource_id == R.id, names_match)
+        )
+        stmt = stmt.order_by(SearchDoc.doc_id, Item.position)
+    found: dict = {}
+    matched: dict[str, list[str]] = {}
+    for r in conn.execute(stmt.where(SearchDoc.doc_id.in_([r.doc_id for r in rows]))):
+        found.setdefault(r.doc_id, r)
+        if tokens and r.item_name is not None:
+            matched.setdefault(r.id, []).append(r.item_name)
+    return found, matched
 
 
 def _hits(actor, rows, found: dict, matched: dict, sort: str, org_names: dict[str, str]) -> list[SearchHit]:  # noqa: ANN001

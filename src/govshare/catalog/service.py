@@ -743,6 +743,13 @@ def resources_for_export(session: Session, *, actor: Principal | None, org_id: s
 
 
 # ---- open catalog (DCAT-AP) ------------------------------------------------------------------------
+def public_base_url(configured: str, request_base: str) -> str:
+    """The base of the open catalog's absolute links: ``GOVSHARE_PUBLIC_BASE_URL`` when set (behind a reverse
+    proxy the request's host is an internal name), else the request's own base. No trailing slash."""
+    base = configured.strip() or request_base
+    return base.rstrip("/")
+
+
 def open_catalog_graph(
     session: Session,
     *,
