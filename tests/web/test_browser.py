@@ -18,13 +18,14 @@ EVERYONE = {"home.dashboard", "catalog.search", "sharing.demands", "sharing.inbo
 CATALOG_EDIT = {"catalog.new", "catalog.reviews", "catalog.import"}
 SHARING = {"sharing.requests", "sharing.agreements", "sharing.grants", "sharing.objections"}
 SYSTEM = {"system.systems", "system.users"}
+DATA = {"data.tables", "data.quality"}  # 数据: ingest (admins, catalog managers), quality (+ auditors)
 MENUS = {
-    "sjj_platform": EVERYONE | CATALOG_EDIT | SHARING | SYSTEM | {"audit.search", "system.departments"},
-    "sjj_auditor": EVERYONE | SHARING | {"audit.search"},
-    "gaj_admin": EVERYONE | SHARING | SYSTEM | {"audit.search"},
+    "sjj_platform": EVERYONE | CATALOG_EDIT | SHARING | SYSTEM | DATA | {"audit.search", "system.departments"},
+    "sjj_auditor": EVERYONE | SHARING | {"data.quality", "audit.search"},
+    "gaj_admin": EVERYONE | SHARING | SYSTEM | DATA | {"audit.search"},
     "gaj_approver": EVERYONE | SHARING,
     "gaj_clerk1": EVERYONE | SHARING,
-    "gaj_catalog": EVERYONE | CATALOG_EDIT,
+    "gaj_catalog": EVERYONE | CATALOG_EDIT | DATA | {"sharing.objections"},  # catalog managers answer objections
 }
 ORG_OF = {"sjj": "示范市数据局", "gaj": "示范市公安局"}
 

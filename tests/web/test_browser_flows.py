@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from govshare.standards.identifiers import make_uscc
 from tests.web.browser import PASSWORD, DemoStore, last_citizen_code, login, person
 
 pytestmark = pytest.mark.browser
@@ -183,3 +184,76 @@ def test_apply_approve_confirm_query_and_the_citizen_sees_it(page, server: str, 
     expect(query_row).to_contain_text("公民身份号码")  # items in clear
     expect(query_row).to_contain_text("保障对象姓名")  # masked
     assert id_number not in page.content()
+
+
+ENTERPRISES = "102002/000001"  # 企业登记公示信息 of 市场监督管理局 (无条件共享)
+CARE_HOMES = "209004/000001"  # 养老机构名录 of 民政局 (无条件开放, held in the library)
+
+
+def test_an_objection_is_raised_and_answered(page, server: str):  # noqa: ANN001
+    # 公安局 registers its use of an unconditionally shared resource (the grant is immediate) …
+    login(page, server, "gaj_clerk2")
+    page.goto(f"{server}/console/sharing/apply?resource={ENTERPRISES}")
+    page.get_by_label("用途类别").select_option("supervision")
+    page.get_by_label("具体用途").fill("核查企业登记信息")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("status")).to_contain_text("使用已登记")
+    # … and raises an objection about a record it received
+    page.get_by_role("link", name="校核纠错").click()
+    raise_form = page.locator("#raise-form")
+    raise_form.get_by_label("有疑义的资源").select_option(ENTERPRISES)
+    raise_form.get_by_label("有疑义的记录").fill("91331902MA2B00001X")
+    raise_form.get_by_label("疑义说明").fill("企业住所与营业执照记载不一致")
+    raise_form.get_by_role("button", name="提出校核纠错").click()
+    expect(page.get_by_role("status")).to_contain_text("校核纠错已提出")
+    expect(page.locator("#objection-status")).to_have_text("待核查")
+    objection_url = page.url.split("?")[0]
+
+    # 市场监督管理局's approver finds it and answers it: corrected
+    page.context.clear_cookies()
+    login(page, server, "scjgj_approver")
+    page.get_by_role("link", name="校核纠错").click()
+    page.locator("#objections tr", has_text="企业住所与营业执照记载不一致").get_by_role("link").first.click()
+    answer = page.locator("#answer-form")
+    answer.get_by_role("button", name="提交答复").click()  # nothing chosen: the error is shown beside the field
+    expect(page.locator("#answer-form .field-error").first).to_be_visible()
+    page.locator("#answer-form").get_by_label("核查结果").select_option("corrected")
+    page.locator("#answer-form").get_by_label("答复意见").fill("已按营业执照更正企业住所")
+    page.locator("#answer-form").get_by_role("button", name="提交答复").click()
+    expect(page.get_by_role("status")).to_contain_text("已答复")
+    expect(page.locator("#objection-status")).to_have_text("已更正")
+    expect(page.locator("#history")).to_contain_text("答复校核纠错")
+
+    # the raiser accepts the answer
+    page.context.clear_cookies()
+    login(page, server, "gaj_clerk2")
+    page.goto(objection_url)
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator("#objection-status")).to_have_text("已办结")
+
+
+def test_an_upload_shows_its_quarantine_report(page, server: str, tmp_path):  # noqa: ANN001
+    rows = ["统一社会信用代码,机构名称,机构地址,床位数,服务类型,联系电话"]
+    for i in range(30):
+        beds = "约一百张" if i in (4, 17) else str(40 + i)
+        kind = "托老所" if i == 9 else "机构养老"
+        uscc = make_uscc("5", "2", "331902", f"{77000000 + i:08d}")
+        rows.append(f"{uscc},示范市测试颐养院{i:02d},示范市明湖区测试路{i}号,{beds},{kind},0571-8800{i:04d}")
+    path = tmp_path / "养老机构_更新.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    login(page, server, "mzj_catalog")
+    page.get_by_role("link", name="数据导入").click()
+    page.locator("#library-tables tr", has_text=CARE_HOMES).get_by_role("link", name="导入").click()
+    page.get_by_label("数据文件").set_input_files(str(path))
+    page.get_by_role("button", name="开始导入").click()
+    expect(page.locator("#ingest-status")).to_have_text("已完成")
+    expect(page.locator("[data-count=read] dd")).to_have_text("30")
+    expect(page.locator("[data-count=rejected] dd")).not_to_have_text("0")
+    quarantine = page.locator("#quarantine-rows tbody tr")
+    expect(quarantine.first).to_be_visible()
+    expect(page.locator("#quarantine-rows")).to_contain_text("约一百张")
+    expect(page.locator("#quarantine-rows")).to_contain_text("托老所")
+    # the report is listed among the table's ingests
+    page.get_by_role("link", name=CARE_HOMES).click()
+    expect(page.locator("#ingests")).to_contain_text("养老机构_更新.csv")

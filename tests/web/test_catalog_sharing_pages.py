@@ -48,12 +48,11 @@ def depts(runtime, world: World) -> Depts:  # noqa: ANN001
 
 
 @pytest.fixture
-def identity_stub() -> Iterator[None]:
+def identity_stub(runtime) -> Iterator[None]:  # noqa: ANN001
     citizen_rules.set_identity_check(lambda _s, i, n: (i, n) == (PERSON_ID, PERSON_NAME))
-    citizen_rules.store.reset()
+    citizen_rules.store(runtime).reset()
     yield
     citizen_rules.set_identity_check(None)
-    citizen_rules.store.reset()
 
 
 def _switch(client, username: str) -> str:  # noqa: ANN001

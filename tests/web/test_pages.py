@@ -153,14 +153,16 @@ def test_each_role_sees_its_own_menu(client, runtime, world: World):
     everyone = {"home.dashboard", "catalog.search", "sharing.demands", "sharing.inbox"}
     sharing = {"sharing.requests", "sharing.agreements", "sharing.grants", "sharing.objections"}
     catalog_edit = {"catalog.new", "catalog.reviews", "catalog.import"}
+    data = {"data.tables", "data.quality"}  # ingest (admins, catalog managers) and quality (+ auditors)
     expected = {
         world.operator.admin: everyone
         | sharing
         | catalog_edit
+        | data
         | {"audit.search", "system.departments", "system.systems", "system.users"},
-        world.a.admin: everyone | sharing | {"audit.search", "system.systems", "system.users"},
+        world.a.admin: everyone | sharing | data | {"audit.search", "system.systems", "system.users"},
         "gaj_clerk": everyone | sharing,
-        "sjj_auditor2": everyone | sharing | {"audit.search"},
+        "sjj_auditor2": everyone | sharing | {"data.quality", "audit.search"},
     }
     for username, menu in expected.items():
         client.cookies.clear()

@@ -678,3 +678,27 @@ def feed_page(session: Session, *, code: str, since: int, limit: int) -> tuple[l
     decided the caller's right and audits each page itself (so no read audit here)."""
     table = _table(session, code)
     return schema_of(table).field_names, store.changes_since(session, table.id, since, max(1, min(limit, MAX_PAGE)))
+
+
+def current_rows_page(
+    session: Session, *, code: str, after: int = 0, limit: int = MAX_PAGE
+) -> tuple[LibraryTable, list[tuple[int, list]]]:
+    """The table and its current records whose change sequence is above ``after``, in sequence order (a keyset
+    page) — read-only, for the open-data download, which decides what may be published and audits the download
+    itself (so no read audit here)."""
+    table = _table(session, code)
+    stmt = (
+        select(LibraryRecord.id, LibraryRecord.data)
+        .where(
+            LibraryRecord.table_id == table.id,
+            LibraryRecord.superseded == 0,
+            LibraryRecord.content_hash != store.TOMBSTONE,  # a deleted key's current version is its tombstone
+            LibraryRecord.id > after,
+        )
+        .order_by(LibraryRecord.id)
+        .limit(max(1, min(limit, MAX_PAGE)))
+    )
+    rows = []
+    for seq, data in session.execute(stmt):
+        rows.append((seq, orjson.loads(data) if isinstance(data, str | bytes) else list(data)))
+    return table, rows

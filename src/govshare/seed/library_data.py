@@ -42,6 +42,23 @@ DEMO_TABLES: dict[str, tuple[str, str, str, str]] = {
     "credit": ("104000/000001", "示范市公共信用信息库", "sjj", "daily"),
 }
 
+#: An open thematic table (专题库) for the open-data portal's downloads: 养老机构名录 of 民政局, 无条件开放 in the
+#: catalog (catalog_data.py, 209004). key → (resource code, name, provider short code, update cycle)
+OPEN_TABLES: dict[str, tuple[str, str, str, str]] = {
+    "care_homes": ("209004/000001", "示范市养老机构名录", "mzj", "quarterly"),
+}
+CARE_HOME_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "uscc", "title": "统一社会信用代码", "format": "uscc", "required": True},
+        {"name": "care_home_name", "title": "机构名称", "required": True, "max_length": 200},
+        {"name": "care_home_address", "title": "机构地址", "max_length": 200},
+        {"name": "bed_count", "title": "床位数", "type": "integer", "minimum": 0, "maximum": 100000},
+        {"name": "care_service_type", "title": "服务类型", "enum": ["机构养老", "社区养老", "居家养老", "医养结合"]},
+        {"name": "care_home_phone", "title": "联系电话", "max_length": 20},
+    ],
+    "primary_key": ["uscc"],
+}
+
 # Defining authorities of licence types (national ministries; codes made with the real algorithm, not real codes).
 _AUTHORITIES = {
     "mps": make_uscc("1", "1", "100000", "00001312"),  # 公安部
@@ -282,6 +299,27 @@ def _credit(s: _Sample, rng: random.Random, entities: list[list[Any]]) -> list[l
     return [header, *rows]
 
 
+def _care_homes(rng: random.Random, n: int = 240) -> list[list[Any]]:
+    """养老机构 (private non-enterprise units, USCC category 5); two rows with a bed count that is not a number."""
+    header = ["统一社会信用代码", "机构名称", "机构地址", "床位数", "服务类型", "联系电话"]
+    kinds = ["机构养老", "社区养老", "居家养老", "医养结合"]
+    rows: list[list[Any]] = []
+    districts = list(_CENTRES)
+    district_names = {d.code: d.name for d in DISTRICTS}
+    for i in range(n):
+        district = districts[i % len(districts)]
+        uscc = make_uscc("5", "2", district, f"{rng.randrange(10**8):08d}")
+        word = _WORDS[i % len(_WORDS)]
+        rows.append([
+            uscc, f"示范市{word}{'颐养院' if i % 3 else '养老服务中心'}{i + 1:03d}",
+            f"示范市{district_names.get(district, '')}{word}路{rng.randrange(1, 300)}号", rng.randrange(20, 600),
+            kinds[i % len(kinds)], f"0571-{rng.randrange(10**7, 10**8)}",
+        ])  # fmt: skip
+    rows[7][3] = "约两百张"  # quarantined: not an integer
+    rows[19][3] = "-5"
+    return [header, *rows]
+
+
 def load_demo_library(
     runtime: Runtime,
     *,
@@ -377,4 +415,49 @@ def load_demo_library(
         with db.write() as session:
             run = service.run_quality(session, actor=PLATFORM, code=codes[base])
             summary["quality"][codes[base]] = run.score
+    return summary
+
+
+def load_open_library(
+    runtime: Runtime, *, orgs_by_short_code: dict[str, str], seed: int = 2026, out_dir: Path | None = None
+) -> dict[str, Any]:
+    """Register and load the open thematic tables (:data:`OPEN_TABLES`) whose catalog resources are 无条件开放, so
+    the portal's dataset pages offer downloads. Safe to run twice, like :func:`load_demo_library`."""
+    from govshare.library import service
+    from govshare.library.readers import file_sha256
+    from govshare.library.schemas import LibraryTableCreate
+
+    rng = random.Random(seed + 1)
+    out_dir = Path(out_dir) if out_dir else runtime.settings.data_dir / "seed" / "library"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db = runtime.db
+    summary: dict[str, Any] = {"tables": {}, "ingests": [], "quality": {}}
+    for key, (code, name, org, cycle) in OPEN_TABLES.items():
+        if org not in orgs_by_short_code:
+            continue
+        with db.write() as session:
+            if code not in {t.resource_code for t in service.list_tables(session, actor=PLATFORM)}:
+                data = LibraryTableCreate(
+                    resource_code=code, name=name, schema=CARE_HOME_SCHEMA, provider_org_id=orgs_by_short_code[org],
+                    update_cycle=cycle, description=f"示范市演示数据, 无条件开放 (open demo data): {name}",
+                )  # fmt: skip
+                service.create_table(session, actor=PLATFORM, data=data)
+        rows = _care_homes(rng)
+        path = _write(out_dir / f"{key}.csv", rows[0], rows[1:])
+        summary["tables"][key] = code
+        with db.read() as session:
+            done = {i.file_sha256 for i in service.list_ingests(session, actor=PLATFORM, code=code, limit=500)}
+        if file_sha256(path) in done:
+            summary["ingests"].append({"table": code, "file": path.name, "skipped": True})
+            continue
+        ingest_id = service.ingest(db, actor=PLATFORM, code=code, path=path)
+        with db.read() as session:
+            report = service.ingest_read(service.get_ingest(session, actor=PLATFORM, ingest_id=ingest_id))
+        summary["ingests"].append(
+            {"table": code, "file": path.name, "ingest_id": ingest_id, "read": report.rows_read,
+             "accepted": report.rows_accepted, "rejected": report.rows_rejected, "inserted": report.inserted,
+             "updated": report.updated},
+        )  # fmt: skip
+        with db.write() as session:
+            summary["quality"][code] = service.run_quality(session, actor=PLATFORM, code=code).score
     return summary

@@ -21,7 +21,7 @@ from govshare.identity.principal import PLATFORM
 from govshare.runtime import Runtime
 from govshare.seed.catalog_data import load_demo_catalog
 from govshare.seed.city import build_city
-from govshare.seed.library_data import load_demo_library
+from govshare.seed.library_data import load_demo_library, load_open_library
 from govshare.seed.load import load_city
 from govshare.seed.persons import write_persons_csv
 
@@ -79,6 +79,8 @@ def seed_city(rt: Runtime, *, seed: int = 2026, persons: int = 10_000, out_dir: 
 
     t0 = time.perf_counter()
     library = load_demo_library(rt, persons_csv=persons_csv, orgs_by_short_code=orgs_by_short_code)
+    opened = load_open_library(rt, orgs_by_short_code=orgs_by_short_code, seed=seed)  # open data, for downloads
+    library = {**library, "ingests": [*library.get("ingests", []), *opened["ingests"]]}
     timings["library"] = time.perf_counter() - t0
 
     _save_credentials(rt, summary)

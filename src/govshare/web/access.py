@@ -60,3 +60,8 @@ def sees_sharing(p: Principal) -> bool:
     return (
         p.is_platform_admin or p.is_platform_auditor or p.has(Role.org_admin, Role.approver, Role.clerk, Role.auditor)
     )
+
+
+def sees_objections(p: Principal) -> bool:
+    """Objections: as :func:`sees_sharing`, plus the catalog managers who answer them for their department."""
+    return sees_sharing(p) or p.has(Role.catalog_manager)

@@ -4,7 +4,7 @@ their records in the audit log.
 * **Identity.** :func:`check_identity` checks the name against the population library (人口基础库). The code
   (6 digits, 5 minutes, 5 tries) is "sent" by writing it to the server log (``citizen_otp``, a warning) — the
   demo's SMS gateway. Only an ID number that passed the name check gets a code.
-* **Rate limits** (server-side, per process): per ID number and per client address, sign-in attempts and
+* **Rate limits** (server-side, in the database): per ID number and per client address, sign-in attempts and
   wrong codes count against a sliding window; over the limit the page answers 429 with the wait. Every attempt
   (passed, refused, limited) is audited as ``citizen.signin`` with the person as subject.
 * **Sessions** are server-side too: the ``govshare_citizen`` cookie (HttpOnly, SameSite=Strict, path /me)
@@ -13,8 +13,9 @@ their records in the audit log.
   platform (the only reader allowed to search by subject across departments), filtered to the signed-in
   person's subject reference — the log holds only a keyed hash of the ID number.
 
-The stores are in memory: a restart signs everyone out and resets the counters, and several worker processes
-would each count separately (see ``docs/web.md``).
+Codes, sessions and counters live in the tables of :mod:`govshare.web.models` (migration 0007w), so several
+worker processes share them and a restart signs nobody out. The cookies carry random tokens; the tables hold
+their SHA-256, the codes as HMAC keyed with the pending token, and the counters' keys as keyed hashes.
 """
 
 from __future__ import annotations
@@ -23,21 +24,22 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from govshare.audit import service as audit_service
+from govshare.db import utcnow
 from govshare.errors import Problem
 from govshare.identity.principal import PLATFORM, Principal
 from govshare.runtime import Runtime
 from govshare.standards.identifiers import is_valid_id_number
+from govshare.web.models import CitizenSignin, CitizenSigninAttempt
 
 log = structlog.get_logger("govshare.web.citizen")
 
@@ -88,47 +90,57 @@ def check_identity(session: Session, id_number: str, name: str) -> bool:
 
 
 # ---- counters, codes and sessions -----------------------------------------------------------------------
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _code_hash(token: str, code: str) -> str:
+    """The code keyed with the pending token (only in the person's cookie): the table alone does not reveal it."""
+    return hmac.new(token.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
 class RateLimiter:
-    """Sliding-window counters: ``hit(key)`` records an attempt; ``blocked(key)`` is the seconds to wait."""
+    """Sliding-window counters in ``citizen_signin_attempt``: ``hit(key)`` records an attempt; ``blocked(key)`` is
+    the seconds to wait. Keys are stored as a keyed hash (the audit log's subject reference), never in clear."""
 
-    def __init__(self, limit: int, window: float = WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, runtime: Runtime, scope: str, limit: int, window: float = WINDOW) -> None:
+        self.runtime, self.scope, self.limit, self.window = runtime, scope, limit, window
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._hits.setdefault(key, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def _key(self, key: str) -> str:
+        return self.runtime.audit.subject_ref(f"{self.scope}:{key}")
 
     def blocked(self, key: str) -> int:
-        now = time.monotonic()
-        with self._lock:
-            q = self._trim(key, now)
-            if len(q) < self.limit:
-                return 0
-            return max(1, int(q[0] + self.window - now) + 1)
+        now = utcnow()
+        since = now - timedelta(seconds=self.window)
+        with self.runtime.db.read() as s:
+            hits = list(
+                s.scalars(
+                    select(CitizenSigninAttempt.at)
+                    .where(
+                        CitizenSigninAttempt.scope == self.scope,
+                        CitizenSigninAttempt.key_hash == self._key(key),
+                        CitizenSigninAttempt.at > since,
+                    )
+                    .order_by(CitizenSigninAttempt.at.desc())
+                    .limit(self.limit)
+                )
+            )
+        if len(hits) < self.limit:
+            return 0
+        oldest_counted = hits[-1]
+        return max(1, int((oldest_counted + timedelta(seconds=self.window) - now).total_seconds()) + 1)
 
     def hit(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._trim(key, now).append(now)
-            if len(self._hits) > 100_000:  # bound memory under a flood of distinct keys
-                for k in [k for k, v in self._hits.items() if not v][:50_000]:
-                    del self._hits[k]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
+        now = utcnow()
+        with self.runtime.db.write() as s:
+            s.add(CitizenSigninAttempt(scope=self.scope, key_hash=self._key(key), at=now))
 
 
 @dataclass
-class _Pending:
+class Pending:
     id_number: str
     name: str
-    code_hash: str
-    expires: float
+    expires: datetime
     tries: int = 0
 
 
@@ -136,7 +148,7 @@ class _Pending:
 class CitizenSession:
     id_number: str
     name: str
-    expires: float
+    expires: datetime
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 
     @property
@@ -145,85 +157,114 @@ class CitizenSession:
 
 
 class CitizenStore:
-    def __init__(self) -> None:
-        self.per_id = RateLimiter(MAX_PER_ID)
-        self.per_ip = RateLimiter(MAX_PER_IP)
-        self._pending: dict[str, _Pending] = {}
-        self._sessions: dict[str, CitizenSession] = {}
-        self._lock = threading.Lock()
+    """Codes, sessions and counters in the database, so every worker process sees the same state.
 
-    def _gc(self, now: float) -> None:
-        for table in (self._pending, self._sessions):
-            for k in [k for k, v in table.items() if v.expires <= now]:
-                del table[k]
+    Cheap to construct (it holds the runtime only): ``store(runtime)`` gives one per request.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.per_id = RateLimiter(runtime, "id", MAX_PER_ID)
+        self.per_ip = RateLimiter(runtime, "ip", MAX_PER_IP)
+
+    def _gc(self, s: Session, now: datetime) -> None:
+        s.execute(delete(CitizenSignin).where(CitizenSignin.expires_at <= now))
+        s.execute(delete(CitizenSigninAttempt).where(CitizenSigninAttempt.at <= now - timedelta(seconds=WINDOW)))
 
     def start(self, id_number: str, name: str) -> tuple[str, str]:
         """A new one-time code for a person who passed the name check: (pending token, code)."""
         code = f"{secrets.randbelow(10**6):06d}"
         token = secrets.token_urlsafe(24)
-        now = time.monotonic()
-        with self._lock:
-            self._gc(now)
-            self._pending[token] = _Pending(id_number, name, _hash(code), now + OTP_TTL)
+        now = utcnow()
+        with self.runtime.db.write() as s:
+            self._gc(s, now)
+            s.add(
+                CitizenSignin(
+                    token_hash=_token_hash(token),
+                    kind="code",
+                    id_number=id_number,
+                    name=name,
+                    code_hash=_code_hash(token, code),
+                    tries=0,
+                    expires_at=now + timedelta(seconds=OTP_TTL),
+                    created_at=now,
+                )
+            )
         return token, code
 
-    def pending(self, token: str | None) -> _Pending | None:
+    def _row(self, s: Session, token: str | None, kind: str) -> CitizenSignin | None:
         if not token:
             return None
-        with self._lock:
-            p = self._pending.get(token)
-            return p if p is not None and p.expires > time.monotonic() else None
+        row = s.get(CitizenSignin, _token_hash(token))
+        if row is None or row.kind != kind or row.expires_at <= utcnow():
+            return None
+        return row
 
-    def verify(self, token: str, code: str) -> tuple[CitizenSession | None, _Pending | None]:
+    def pending(self, token: str | None) -> Pending | None:
+        with self.runtime.db.read() as s:
+            row = self._row(s, token, "code")
+            return Pending(row.id_number, row.name, row.expires_at, row.tries) if row else None
+
+    def verify(self, token: str, code: str) -> tuple[CitizenSession | None, Pending | None]:
         """(session, pending): a session when the code is right; the pending state otherwise (None once spent)."""
-        now = time.monotonic()
-        with self._lock:
-            p = self._pending.get(token)
-            if p is None or p.expires <= now:
+        key = _token_hash(token) if token else ""
+        with self.runtime.db.write() as s:
+            row = self._row(s, token, "code")
+            if row is None:
                 return None, None
-            if hmac.compare_digest(p.code_hash, _hash(code.strip())):
-                del self._pending[token]
-                session = CitizenSession(p.id_number, p.name, now + SESSION_TTL)
-                return session, p
-            p.tries += 1
-            if p.tries >= OTP_TRIES:
-                del self._pending[token]
-            return None, p
+            pending = Pending(row.id_number, row.name, row.expires_at, row.tries)
+            if row.code_hash and hmac.compare_digest(row.code_hash, _code_hash(token, code.strip())):
+                # single use: only the request that deletes the row signs in
+                gone = s.execute(delete(CitizenSignin).where(CitizenSignin.token_hash == key)).rowcount
+                if gone != 1:
+                    return None, None
+                expires = utcnow() + timedelta(seconds=SESSION_TTL)
+                return CitizenSession(pending.id_number, pending.name, expires), pending
+            s.execute(
+                update(CitizenSignin).where(CitizenSignin.token_hash == key).values(tries=CitizenSignin.tries + 1)
+            )
+            pending.tries += 1
+            if pending.tries >= OTP_TRIES:
+                s.execute(delete(CitizenSignin).where(CitizenSignin.token_hash == key))
+                return None, None
+            return None, pending
 
     def open_session(self, session: CitizenSession) -> str:
         token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._sessions[token] = session
+        with self.runtime.db.write() as s:
+            s.add(
+                CitizenSignin(
+                    token_hash=_token_hash(token),
+                    kind="session",
+                    id_number=session.id_number,
+                    name=session.name,
+                    csrf=session.csrf,
+                    tries=0,
+                    expires_at=session.expires,
+                    created_at=utcnow(),
+                )
+            )
         return token
 
     def session(self, token: str | None) -> CitizenSession | None:
-        if not token:
-            return None
-        with self._lock:
-            s = self._sessions.get(token)
-            if s is None or s.expires <= time.monotonic():
-                self._sessions.pop(token, None)
-                return None
-            return s
+        with self.runtime.db.read() as s:
+            row = self._row(s, token, "session")
+            return CitizenSession(row.id_number, row.name, row.expires_at, row.csrf or "") if row else None
 
     def close(self, token: str | None) -> None:
         if token:
-            with self._lock:
-                self._sessions.pop(token, None)
+            with self.runtime.db.write() as s:
+                s.execute(delete(CitizenSignin).where(CitizenSignin.token_hash == _token_hash(token)))
 
     def reset(self) -> None:
-        with self._lock:
-            self._pending.clear()
-            self._sessions.clear()
-        self.per_id.reset()
-        self.per_ip.reset()
+        """Forget every code, session and counter (tests; an operator clearing a lock-out)."""
+        with self.runtime.db.write() as s:
+            s.execute(delete(CitizenSignin))
+            s.execute(delete(CitizenSigninAttempt))
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
-store = CitizenStore()
+def store(runtime: Runtime) -> CitizenStore:
+    return CitizenStore(runtime)
 
 
 def valid_id_number(value: str) -> bool:

@@ -10,12 +10,25 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from govshare.errors import not_found
-from govshare.web.pages import account, audit, auth, catalog, citizen, home, portal, sharing, system
+from govshare.web.pages import (
+    account,
+    audit,
+    auth,
+    catalog,
+    citizen,
+    data,
+    demands,
+    home,
+    objections,
+    portal,
+    sharing,
+    system,
+)
 from govshare.web.pages.common import html_router
 from govshare.web.session import Staff
 
 router = html_router()
-for module in (portal, citizen, auth, home, catalog, sharing, audit, system, account):
+for module in (portal, citizen, auth, home, catalog, sharing, objections, demands, data, audit, system, account):
     router.include_router(module.router)
 
 

@@ -83,7 +83,7 @@ def _csrf_problem() -> Problem:
 # ---- sign-in -------------------------------------------------------------------------------------------
 @router.get("/me")
 def home(request: Request, session: ReadSession, runtime: RuntimeDep) -> Response:
-    me = rules.store.session(request.cookies.get(SESSION_COOKIE))
+    me = rules.store(runtime).session(request.cookies.get(SESSION_COOKIE))
     if me is None:
         return _page(request, "citizen/login.html", runtime, values={}, errors=None)
     return _records_page(request, session, runtime, me)
@@ -98,27 +98,27 @@ def login(request: Request, form: Form, session: ReadSession, runtime: RuntimeDe
     ip = _ip(request)
     if not _csrf_ok(request, form):
         raise _csrf_problem()
-    wait = rules.store.per_ip.blocked(ip) or (
-        rules.store.per_id.blocked(values["id_number"]) if values["id_number"] else 0
+    wait = rules.store(runtime).per_ip.blocked(ip) or (
+        rules.store(runtime).per_id.blocked(values["id_number"]) if values["id_number"] else 0
     )
     if wait:
         rules.audit_signin(runtime, values["id_number"] if rules.valid_id_number(values["id_number"]) else None,
                            "denied", "identity", "rate_limited", ip)  # fmt: skip
         errors.general.append(t.gettext("尝试次数过多，请 %(n)s 分钟后再试。", n=max(1, wait // 60)))
         return _page(request, "citizen/login.html", runtime, values=values, errors=errors, status_code=429)
-    rules.store.per_ip.hit(ip)
+    rules.store(runtime).per_ip.hit(ip)
     if not rules.valid_id_number(values["id_number"]):
         errors.fields["id_number"] = t.gettext("公民身份号码格式不正确")
     if len(values["name"]) < 2:
         errors.fields["name"] = t.gettext("请输入姓名")
     if errors:
         return _page(request, "citizen/login.html", runtime, values=values, errors=errors, status_code=422)
-    rules.store.per_id.hit(values["id_number"])
+    rules.store(runtime).per_id.hit(values["id_number"])
     if not rules.check_identity(session, values["id_number"], values["name"]):
         rules.audit_signin(runtime, values["id_number"], "denied", "identity", "mismatch", ip)
         errors.general.append(t.gettext("身份号码与姓名不匹配。"))
         return _page(request, "citizen/login.html", runtime, values=values, errors=errors, status_code=401)
-    token, code = rules.store.start(values["id_number"], values["name"])
+    token, code = rules.store(runtime).start(values["id_number"], values["name"])
     rules.send_code(values["id_number"], code)
     rules.audit_signin(runtime, values["id_number"], "ok", "identity", "code_sent", ip)
     response = redirect("/me/verify?done=code_sent", request)
@@ -131,7 +131,7 @@ def login(request: Request, form: Form, session: ReadSession, runtime: RuntimeDe
 
 @router.get("/me/verify")
 def verify_form(request: Request, runtime: RuntimeDep) -> Response:
-    pending = rules.store.pending(request.cookies.get(PENDING_COOKIE))
+    pending = rules.store(runtime).pending(request.cookies.get(PENDING_COOKIE))
     if pending is None:
         return redirect("/me", request)
     return _page(request, "citizen/verify.html", runtime, masked=_mask(pending.id_number), errors=None)
@@ -148,20 +148,20 @@ def verify(request: Request, form: Form, runtime: RuntimeDep) -> Response:
         raise _csrf_problem()
     ip = _ip(request)
     token = request.cookies.get(PENDING_COOKIE, "")
-    pending = rules.store.pending(token)
+    pending = rules.store(runtime).pending(token)
     if pending is None:
         return redirect("/me", request)
     errors = FormErrors()
-    if rules.store.per_ip.blocked(ip) or rules.store.per_id.blocked(pending.id_number):
+    if rules.store(runtime).per_ip.blocked(ip) or rules.store(runtime).per_id.blocked(pending.id_number):
         rules.audit_signin(runtime, pending.id_number, "denied", "code", "rate_limited", ip)
         errors.general.append(t.gettext("尝试次数过多，请稍后再试。"))
         return _page(request, "citizen/verify.html", runtime, masked=_mask(pending.id_number), errors=errors,
                      status_code=429)  # fmt: skip
     code = text_fields(form, "code")["code"]
-    me, state = rules.store.verify(token, code)
+    me, state = rules.store(runtime).verify(token, code)
     if me is None:
-        rules.store.per_id.hit(pending.id_number)
-        rules.store.per_ip.hit(ip)
+        rules.store(runtime).per_id.hit(pending.id_number)
+        rules.store(runtime).per_ip.hit(ip)
         rules.audit_signin(runtime, pending.id_number, "denied", "code", "wrong_code", ip)
         if state is None:  # too many wrong codes: start again
             return redirect("/me", request)
@@ -172,18 +172,18 @@ def verify(request: Request, form: Form, runtime: RuntimeDep) -> Response:
     response = redirect("/me", request)
     response.delete_cookie(PENDING_COOKIE, path=PATH)
     response.set_cookie(
-        SESSION_COOKIE, rules.store.open_session(me), httponly=True, samesite="strict",
+        SESSION_COOKIE, rules.store(runtime).open_session(me), httponly=True, samesite="strict",
         secure=runtime.settings.cookie_secure, max_age=int(rules.SESSION_TTL), path=PATH,
     )  # fmt: skip
     return response
 
 
 @router.post("/me/logout")
-def logout(request: Request, form: Form) -> Response:
-    me = rules.store.session(request.cookies.get(SESSION_COOKIE))
+def logout(request: Request, form: Form, runtime: RuntimeDep) -> Response:
+    me = rules.store(runtime).session(request.cookies.get(SESSION_COOKIE))
     if me is not None and not _session_csrf_ok(me, form):
         raise _csrf_problem()
-    rules.store.close(request.cookies.get(SESSION_COOKIE))
+    rules.store(runtime).close(request.cookies.get(SESSION_COOKIE))
     response = redirect("/me?done=signed_out", request)
     response.delete_cookie(SESSION_COOKIE, path=PATH)
     return response
@@ -271,7 +271,7 @@ def objection(request: Request, form: Form, session: ReadSession, runtime: Runti
     """An objection about one record. It goes into the sharing objection workflow as the platform, on the
     person's behalf (a citizen is not staff of a department): see :func:`file_objection`."""
     t = t_of(request)
-    me = rules.store.session(request.cookies.get(SESSION_COOKIE))
+    me = rules.store(runtime).session(request.cookies.get(SESSION_COOKIE))
     if me is None:
         return redirect("/me", request)
     if not _session_csrf_ok(me, form):

@@ -11,7 +11,8 @@ from fastapi.responses import Response
 
 from govshare.catalog import service as catalog
 from govshare.catalog.search import SearchQuery
-from govshare.deps import ReadSession
+from govshare.deps import ReadSession, RuntimeDep
+from govshare.web import opendata
 from govshare.web.catalog_view import resource_rows
 from govshare.web.i18n import LANG_COOKIE, parse_lang
 from govshare.web.pages.catalog import items_view, search_context
@@ -60,6 +61,7 @@ def dataset(resource_id: str, request: Request, principal: MaybeStaff, session: 
     t = t_of(request)
     r = catalog.get_visible(session, actor=None, resource_id=resource_id)
     read = catalog.resource_read(session, actor=None, r=r)
+    download = opendata.downloadable(session, read)
     return render(
         request,
         "portal/dataset.html",
@@ -70,9 +72,19 @@ def dataset(resource_id: str, request: Request, principal: MaybeStaff, session: 
             "rows": resource_rows(read, t),
             "items": items_view(read, t),
             "active_nav": "open",
+            "download": download,
+            "download_formats": opendata.FORMATS,
         },
         private=principal is not None,
     )
+
+
+@router.get("/open/datasets/{resource_id}/download.{fmt}")
+def download(resource_id: str, fmt: str, session: ReadSession, runtime: RuntimeDep) -> Response:
+    """The current rows of an open dataset held in the library, streamed (CSV, JSON Lines or Parquet)."""
+    r = catalog.get_visible(session, actor=None, resource_id=resource_id)
+    read = catalog.resource_read(session, actor=None, r=r)
+    return opendata.download_response(runtime, session, read, fmt)
 
 
 @router.get("/open/api")

@@ -25,7 +25,15 @@ from govshare.identity.principal import Principal
 from govshare.sharing import notify
 from govshare.sharing import service as sharing
 from govshare.sharing import vocab as sv
-from govshare.sharing.schemas import ApproveBody, InfoRequestBody, InfoSupplyBody, RejectBody, RequestCreate
+from govshare.sharing.schemas import (
+    AgreementAmend,
+    ApproveBody,
+    InfoRequestBody,
+    InfoSupplyBody,
+    RejectBody,
+    RequestCreate,
+    TerminateBody,
+)
 from govshare.web import access
 from govshare.web.dashboard import Panel, PanelContext, register_panel
 from govshare.web.forms import FormErrors, text_fields, validate
@@ -48,7 +56,7 @@ register_item(
 )
 register_item(MenuItem("sharing.grants", "sharing", N_("授权"), "/console/sharing/grants", 30, access.sees_sharing))
 register_item(
-    MenuItem("sharing.objections", "sharing", N_("校核纠错"), "/console/sharing/objections", 40, access.sees_sharing)
+    MenuItem("sharing.objections", "sharing", N_("校核纠错"), "/console/sharing/objections", 40, access.sees_objections)
 )
 register_item(MenuItem("sharing.demands", "sharing", N_("需求清单"), "/console/sharing/demands", 50))
 register_item(MenuItem("sharing.inbox", "sharing", N_("消息"), "/console/inbox", 60))
@@ -100,6 +108,8 @@ FLASH_MESSAGES.update(
         "info_requested": N_("已要求补充材料，答复期限暂停计算。"),
         "info_supplied": N_("材料已补充，答复期限继续计算。"),
         "agreement_confirmed": N_("已确认协议。"),
+        "agreement_amended": N_("变更版本已提出，待对方确认后生效。"),
+        "agreement_terminated": N_("协议已终止。"),
         "grant_revoked": N_("授权已撤销，下一次调用即被拒绝。"),
         "inbox_read": N_("消息已全部标为已读。"),
     }
@@ -121,6 +131,18 @@ def _write(runtime: Any, errors: FormErrors, t: Translator, fields: set[str] | N
             return call(s)
     except Problem as exc:
         if exc.status == 404:
+            raise
+        errors.add_problem(exc, t, fields)
+        return None
+
+
+def write_or_refuse(runtime: Any, errors: FormErrors, t: Translator, fields: set[str] | None, call: Any) -> Any:
+    """As :func:`_write`, but a refusal (403) is the page's answer rather than a message beside the form."""
+    try:
+        with runtime.db.write() as s:
+            return call(s)
+    except Problem as exc:
+        if exc.status in (403, 404):
             raise
         errors.add_problem(exc, t, fields)
         return None
@@ -483,7 +505,14 @@ def agreements(request: Request, principal: Staff, session: ReadSession) -> Resp
 
 
 def _agreement_page(
-    request: Request, principal: Principal, session: Session, agreement_id: str, *, errors: FormErrors | None = None
+    request: Request,
+    principal: Principal,
+    session: Session,
+    agreement_id: str,
+    *,
+    errors: FormErrors | None = None,
+    failed_form: str | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
     t = t_of(request)
     a = sharing.agreement_read(sharing.get_agreement(session, actor=principal, agreement_id=agreement_id))
@@ -497,6 +526,12 @@ def _agreement_page(
     mine_confirmed = (side == "consumer" and a.consumer_confirmed_at) or (
         side == "provider" and a.provider_confirmed_at
     )
+    confirmer = side is not None and any(r in principal.roles for r in sharing.CONFIRMER_ROLES)
+    versions = [
+        sharing.agreement_read(v) for v in sharing.list_agreements(session, actor=principal) if v.number == a.number
+    ]
+    pending_amendment = any(v.status == sv.AgreementStatus.pending for v in versions)
+    live = a.status in (sv.AgreementStatus.pending, sv.AgreementStatus.in_force)
     return page(
         request,
         principal,
@@ -513,8 +548,20 @@ def _agreement_page(
         and a.status == sv.AgreementStatus.pending
         and not mine_confirmed
         and access.can_confirm_agreements(principal),
+        # As sharing.service.amend_agreement / terminate_agreement: the parties' admins and approvers; the
+        # platform operator may terminate too. A pending version of an agreement in force is "declined".
+        can_amend=confirmer and a.status == sv.AgreementStatus.in_force and not pending_amendment,
+        can_terminate=live and (confirmer or principal.is_platform_admin),
+        declines_amendment=a.status == sv.AgreementStatus.pending
+        and any(v.status == sv.AgreementStatus.in_force for v in versions),
+        versions=versions,
+        item_options=[
+            (i["machine_name"], f"{i.get('name', '')} {i['machine_name']}") for i in a.content.get("items", [])
+        ],
         treatment=lambda v: sharing_label(t, sv.ItemTreatment, v),
         errors=errors,
+        failed_form=failed_form,
+        values=values or {},
     )
 
 
@@ -533,6 +580,67 @@ def confirm(
     if errors:
         return _agreement_page(request, principal, session, agreement_id, errors=errors)
     return redirect(f"/console/sharing/agreements/{agreement_id}?done=agreement_confirmed", request)
+
+
+AMEND_FIELDS = ("note", "valid_until", "daily_calls", "daily_records", "contact_name", "contact_phone")
+
+
+@router.post("/console/sharing/agreements/{agreement_id}/amend")
+def amend(
+    agreement_id: str, request: Request, principal: Staff, form: Form, session: ReadSession, runtime: RuntimeDep
+) -> Response:
+    """Propose a new version: later end, other volumes, fewer items, other contact (empty fields: unchanged)."""
+    t = t_of(request)
+    errors = FormErrors()
+    values: dict[str, Any] = text_fields(form, *AMEND_FIELDS)
+    items = [v for v in form.getlist("items") if isinstance(v, str) and v]
+    current = sharing.get_agreement(session, actor=principal, agreement_id=agreement_id).content.get("items", [])
+    data: dict[str, Any] = {
+        "note": values["note"],
+        "valid_until": _date(values["valid_until"], "valid_until", errors, t),
+        "daily_calls": _int(values["daily_calls"], "daily_calls", errors, t),
+        "daily_records": _int(values["daily_records"], "daily_records", errors, t),
+        "contact_name": values["contact_name"] or None,
+        "contact_phone": values["contact_phone"] or None,
+        # the boxes start checked; an unchanged set is no change
+        "items": items if sorted(items) != sorted(i["machine_name"] for i in current) else None,
+    }
+    body = None if errors else validate(AgreementAmend, data, errors, t)
+    created = None
+    if body is not None:
+        created = write_or_refuse(
+            runtime,
+            errors,
+            t,
+            {*AMEND_FIELDS, "items"},
+            lambda s: sharing.amend_agreement(s, actor=principal, agreement_id=agreement_id, data=body),
+        )
+    if errors or created is None:
+        return _agreement_page(request, principal, session, agreement_id, errors=errors, failed_form="amend",
+                               values=values)  # fmt: skip
+    return redirect(f"/console/sharing/agreements/{created.id}?done=agreement_amended", request)
+
+
+@router.post("/console/sharing/agreements/{agreement_id}/terminate")
+def terminate(
+    agreement_id: str, request: Request, principal: Staff, form: Form, session: ReadSession, runtime: RuntimeDep
+) -> Response:
+    t = t_of(request)
+    errors = FormErrors()
+    values: dict[str, Any] = text_fields(form, "reason")
+    body = validate(TerminateBody, values, errors, t)
+    if body is not None:
+        write_or_refuse(
+            runtime,
+            errors,
+            t,
+            {"reason"},
+            lambda s: sharing.terminate_agreement(s, actor=principal, agreement_id=agreement_id, reason=body.reason),
+        )
+    if errors:
+        return _agreement_page(request, principal, session, agreement_id, errors=errors, failed_form="terminate",
+                               values=values)  # fmt: skip
+    return redirect(f"/console/sharing/agreements/{agreement_id}?done=agreement_terminated", request)
 
 
 @router.get("/console/sharing/agreements/{agreement_id}/print")
@@ -598,48 +706,12 @@ def revoke(
     return redirect("/console/sharing/grants?done=grant_revoked", request)
 
 
-# ---- objections and demands --------------------------------------------------------------------------
-@router.get("/console/sharing/objections")
-def objections(request: Request, principal: Staff, session: ReadSession) -> Response:
-    t = t_of(request)
-    if not access.sees_sharing(principal):
-        raise forbidden("无权查看校核纠错", "no access to objections")
-    rows = [sharing.objection_read(o) for o in sharing.list_objections(session, actor=principal)]
-    return page(
-        request,
-        principal,
-        session,
-        "console/sharing/objections.html",
-        active="sharing.objections",
-        title=t.gettext("校核纠错"),
-        rows=rows,
-        names=sharing.org_names(session),
-    )
-
-
-@router.get("/console/sharing/demands")
-def demands(request: Request, principal: Staff, session: ReadSession) -> Response:
-    t = t_of(request)
-    rows = [sharing.demand_read(d) for d in sharing.list_demands(session, actor=principal)]
-    return page(
-        request,
-        principal,
-        session,
-        "console/sharing/demands.html",
-        active="sharing.demands",
-        title=t.gettext("需求清单"),
-        rows=rows,
-        names=sharing.org_names(session),
-        purpose_text=lambda v: sharing_label(t, sv.PurposeCategory, v),
-    )
-
-
 # ---- inbox -----------------------------------------------------------------------------------------
 OBJECT_LINKS = {
     "access_request": "/console/sharing/requests/{}",
     "agreement": "/console/sharing/agreements/{}",
-    "objection": "/console/sharing/objections#o-{}",
-    "demand": "/console/sharing/demands#d-{}",
+    "objection": "/console/sharing/objections/{}",
+    "demand": "/console/sharing/demands/{}",
     "grant": "/console/sharing/grants#g-{}",
 }
 
