@@ -7,7 +7,8 @@
 (a) a bare FastAPI async endpoint doing the same primary-key lookup on the same store;
 (b) the gateway: API key, policy decision with a conditional grant (two items in clear, the rest masked),
     fetch, masking, Ed25519 seal, one durable audit record (group commit) — then the same with SM2.
-Both servers run as one uvicorn worker on 127.0.0.1; wrk drives 32 connections with a random key per request.
+Both servers run as the same number of uvicorn workers (``--workers``, default 1) on 127.0.0.1; wrk drives 32
+connections with a random key per request.
 Reports req/s, p50 and p99 for each, and the ratio b/a.
 """
 
@@ -275,6 +276,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--postgres", default="", help="run the platform store and provider DB on PostgreSQL")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, the same for both servers")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -325,6 +327,8 @@ def main() -> None:
                 "bare_app:app",
                 "--port",
                 str(port),
+                "--workers",
+                str(args.workers),
                 "--log-level",
                 "warning",
                 "--no-access-log",
@@ -348,7 +352,11 @@ def main() -> None:
             proc.wait(10)
         # (b) the gateway, Ed25519 then SM2
         port = free_port()
-        proc = start([sys.executable, "-m", "govshare.cli", "serve", "--port", str(port)], env, port)
+        proc = start(
+            [sys.executable, "-m", "govshare.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+            env,
+            port,
+        )
         try:
             body = '"purpose_category":"social_assistance","purpose":"低保申请人户籍核查"'
             path = f"/exchange/v1/resources/{code}/query"
@@ -386,7 +394,10 @@ def main() -> None:
         sm2_ms = (time.perf_counter() - t0) / 50 * 1000
 
         store = "postgresql" if args.postgres else "sqlite"
-        print(f"store={store} persons={args.persons:,} connections={args.connections} seconds={args.seconds}")
+        print(
+            f"store={store} persons={args.persons:,} connections={args.connections} seconds={args.seconds} "
+            f"workers={args.workers} loadavg={os.getloadavg()[0]:.2f}"
+        )
         for name, r in results.items():
             print(
                 f"{name:12s} {r['rps']:8.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms  "

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -95,7 +95,7 @@ def make_engine(url: str, *, settings: Settings | None = None, pool_size: int | 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn):  # noqa: ANN001
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            if mode is not None:  # None: statements run on their own (Database.quick_read)
+            if mode is not None:  # None: statements run on their own (Database.quick_connect)
                 conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
@@ -124,12 +124,11 @@ class Database:
         self.info: dict = {}
         self._read = sessionmaker(self.engine, expire_on_commit=False, info={"writable": False})
         self._write = sessionmaker(write_engine, expire_on_commit=False, info={"writable": True})
-        quick_engine = (
+        self._quick_engine = (
             self.engine.execution_options(sqlite_begin=None)
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self._quick = sessionmaker(quick_engine, expire_on_commit=False, info={"writable": False})
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -138,13 +137,12 @@ class Database:
             yield session  # close() returns the connection (rolling back) and keeps loaded objects usable
 
     @contextmanager
-    def quick_read(self) -> Iterator[Session]:
-        """A read session without a transaction: each statement sees the latest committed data on its own, and
-        no BEGIN/ROLLBACK round trips are made. For hot paths whose reads need no common snapshot (the
-        gateway's checks: one statement when its caches are warm)."""
-        with self._quick() as session:
-            session.info.update(self.info)
-            yield session
+    def quick_connect(self) -> Iterator[Connection]:
+        """A Core connection without a transaction: each statement sees the latest committed data on its own, and
+        no BEGIN/ROLLBACK round trips are made, nor a Session built. For hot paths that need one statement and
+        no common snapshot (the gateway's check)."""
+        with self._quick_engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -194,53 +194,74 @@ class Gateway:
     def _prepare(
         self, api_key: str, on_behalf_of: str | None, code: str, body: QueryRequest, keys: list[str], timer: _Timer
     ) -> _Call:
-        """Authenticate, decide, find the resource's adapter: one read transaction, one round trip when warm."""
+        """Authenticate, decide, find the resource's adapter. Warm, that is one statement on a pooled connection
+        and no session: the policy, adapters and department names come from caches, and whatever misses
+        opens a read session of its own."""
         key_id, secret = identity.split_api_key(api_key or "")
         engine = engine_for(self.runtime)
-        with self.runtime.db.quick_read() as session:
-            row = session.connection().execute(_CHECK, {"key_id": key_id, "code": code}).first()
-            principal = identity.principal_from_key_row(row, secret)
-            if on_behalf_of:
-                principal = replace(principal, on_behalf_of=on_behalf_of.strip()[:128])
-            if not principal.is_system:
-                raise forbidden("只有应用系统可以调用数据接口", "only systems call the query gateway")
-            engine.observe_epoch(row.policy_epoch or 0)
-            timer.lap("auth")
-            user = body.on_behalf_of or principal.on_behalf_of
-            q = PolicyQuery(
-                system_id=principal.id,
-                org_id=principal.org_id or "",
-                resource_code=code,
-                purpose_category=body.purpose_category,
-                items=tuple(body.items) if body.items else None,
-                purpose=body.purpose,
-                user=user,
-                case_ref=body.case_ref,
-                subject=keys[0] if len(keys) == 1 else None,
+        db = self.runtime.db
+        with db.quick_connect() as conn:
+            row = conn.execute(_CHECK, {"key_id": key_id, "code": code}).first()
+        principal = identity.principal_from_key_row(row, secret)
+        if on_behalf_of:
+            principal = replace(principal, on_behalf_of=on_behalf_of.strip()[:128])
+        if not principal.is_system:
+            raise forbidden("只有应用系统可以调用数据接口", "only systems call the query gateway")
+        engine.observe_epoch(row.policy_epoch or 0)
+        timer.lap("auth")
+        user = body.on_behalf_of or principal.on_behalf_of
+        q = PolicyQuery(
+            system_id=principal.id,
+            org_id=principal.org_id or "",
+            resource_code=code,
+            purpose_category=body.purpose_category,
+            items=tuple(body.items) if body.items else None,
+            purpose=body.purpose,
+            user=user,
+            case_ref=body.case_ref,
+            subject=keys[0] if len(keys) == 1 else None,
+        )
+        decision = engine.authorize(q, records=len(keys), actor=principal, audit=False, sync=False)
+        timer.lap("policy")
+        if not decision.allowed:
+            return _Call(principal, user, decision, engine.refusal_entry(q, decision, principal))
+        resource = engine.resource(code)
+        key_item = self._key_item(resource, body.key_item)
+        adapter = self._adapter(code, row.binding_version, row.hub_version)
+        if adapter is None:
+            raise Problem(
+                503, "resource_not_served", "该资源尚未配置数据来源", "no data source is bound to this resource"
             )
-            decision = engine.authorize(q, session=session, records=len(keys), actor=principal, audit=False, sync=False)
-            timer.lap("policy")
-            if not decision.allowed:
-                return _Call(principal, user, decision, engine.refusal_entry(q, decision, principal))
-            resource = engine.resource(code, session=session)
-            key_item = self._key_item(resource, body.key_item)
-            bound = self.adapters.adapter_for(session, code, version=row.binding_version)
-            adapter = bound[1] if bound else self._hub_adapter(session, code, row.hub_version)
+        return _Call(
+            principal,
+            user,
+            decision,
+            None,
+            resource=resource,
+            key_item=key_item,
+            adapter=adapter,
+            provider_name=self._org_name(decision.provider_org_id),
+            consumer_name=self._org_name(principal.org_id),
+        )
+
+    def _adapter(self, code: str, binding_version: int | None, hub_version: int | None) -> Adapter | None:
+        """The adapter of the resource's provider binding, else of its library table; cached by their versions."""
+        if binding_version is not None:
+            adapter = self.adapters.cached(code, binding_version)
             if adapter is None:
-                raise Problem(
-                    503, "resource_not_served", "该资源尚未配置数据来源", "no data source is bound to this resource"
-                )
-            return _Call(
-                principal,
-                user,
-                decision,
-                None,
-                resource=resource,
-                key_item=key_item,
-                adapter=adapter,
-                provider_name=self._org_name(session, decision.provider_org_id),
-                consumer_name=self._org_name(session, principal.org_id),
-            )
+                with self.runtime.db.read() as session:
+                    bound = self.adapters.adapter_for(session, code, version=binding_version)
+                adapter = bound[1] if bound else None
+            return adapter
+        if hub_version is None:
+            return None
+        cached = self._hub_cache.get(code)
+        if cached is not None and cached[0] == hub_version:
+            return cached[1]
+        with self.runtime.db.read() as session:
+            adapter = self.hub.adapter_for(session, code)
+        self._hub_cache[code] = (hub_version, adapter)
+        return adapter
 
     def _seal(
         self,
@@ -314,17 +335,6 @@ class Gateway:
         }
         return signed, detail_base
 
-    def _hub_adapter(self, session, code: str, version: int | None) -> Adapter | None:  # noqa: ANN001
-        """The library adapter of ``code``, kept while its table (id and schema version) stays the same."""
-        if version is None:
-            return None
-        cached = self._hub_cache.get(code)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        adapter = self.hub.adapter_for(session, code)
-        self._hub_cache[code] = (version, adapter)
-        return adapter
-
     @staticmethod
     def _key_item(resource: catalog_port.ResourceInfo, asked: str | None) -> str:
         keys = [i.machine_name for i in resource.items if i.is_key]
@@ -343,13 +353,14 @@ class Gateway:
             )
         return asked
 
-    def _org_name(self, session, org_id: str | None) -> str | None:  # noqa: ANN001
+    def _org_name(self, org_id: str | None) -> str | None:
         if org_id is None:
             return None
         now = time.monotonic()
         hit = self._org_cache.get(org_id)
         if hit is not None and now - hit[1] < ORG_NAME_TTL_S:
             return hit[0]
-        name = identity.get_organization(session, actor=PLATFORM, org_id=org_id).name
+        with self.runtime.db.read() as session:
+            name = identity.get_organization(session, actor=PLATFORM, org_id=org_id).name
         self._org_cache[org_id] = (name, now)
         return name

@@ -127,6 +127,11 @@ class AdapterCache:
         self._adapters: dict[str, tuple[int, Adapter]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, code: str, version: int) -> Adapter | None:
+        """The adapter built for ``version`` of ``code``'s binding, if it is the one cached."""
+        hit = self._adapters.get(code)
+        return hit[1] if hit is not None and hit[0] == version else None
+
     def adapter_for(
         self, session: Session, code: str, *, version: int | None | object = ...
     ) -> tuple[ProviderBinding | None, Adapter] | None:
