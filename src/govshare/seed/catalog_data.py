@@ -153,17 +153,16 @@ SPECS: tuple[Spec, ...] = (
     # ---- 公安局 gaj: 人口 (数源) ---------------------------------------------------------------------------
     Spec("gaj", "101001", "人口基础信息", "全市户籍人口的身份、户籍与基本状况信息, 人口基础库的源头数据, 由公安户籍管理系统实时维护。",
          ("人口", "户籍", "身份"), (
-             ID, person("姓名", "name"), I("曾用名", "former_name", level="L2", sensitive=True, mask="name"),
-             I("性别", "gender", length=1), I("民族", "ethnicity", length=2, level="L2", sensitive=True),
+             # Machine names are the person base library's fields (library/base_schemas.py), so the gateway
+             # serves every item from the library table 101001/000001.
+             ID, person("姓名", "name"), I("性别", "gender", length=1),
              I("出生日期", "birth_date", "D", level="L2", sensitive=True, mask="year"),
-             I("出生地", "birth_place", length=200, level="L2"), I("籍贯", "native_place", length=100, level="L2"),
-             I("户籍地址", "household_address", length=200, level="L3", sensitive=True, mask="keep:9:0",
+             I("民族", "ethnicity", length=20, level="L2", sensitive=True),
+             I("户籍地址", "address", length=200, level="L3", sensitive=True, mask="keep:9:0",
                desc="户籍所在地详细地址"),
-             I("户籍地行政区划代码", "household_region", length=6, desc="GB/T 2260 行政区划代码"),
-             I("户口类别", "household_type", length=2, desc="家庭户/集体户"),
-             I("与户主关系", "relation_to_head", length=2, level="L2", desc="GB/T 4761 家庭关系代码"),
-             I("文化程度", "education", length=2, level="L2", desc="GB/T 4658 学历代码"),
-             I("死亡标识", "death_flag", "B", desc="已死亡注销为是"),
+             I("户籍地行政区划代码", "region_code", length=6, desc="GB/T 2260 行政区划代码"),
+             I("婚姻状况", "marital_status", length=10, level="L2", sensitive=True, desc="未婚/已婚/离婚/丧偶"),
+             I("人口状态", "status", length=10, desc="正常/死亡/迁出; 死亡注销后为死亡"),
              I("照片", "photo", "BY", level="L4", sensitive=True, share="none", desc="居民身份证照片, 不予共享"),
          ),
          condition=PRIVACY, basis="《中华人民共和国居民身份证法》; 《中华人民共和国户口登记条例》; " + PERSON_BASIS,
@@ -198,15 +197,15 @@ SPECS: tuple[Spec, ...] = (
     # ---- 市场监督管理局 scjgj: 法人 (数源) -------------------------------------------------------------------
     Spec("scjgj", "102001", "法人基础信息", "全市各类市场主体的登记信息, 法人基础库的源头数据, 由企业登记系统实时维护。",
          ("法人", "企业", "市场主体", "营业执照"), (
-             USCC, I("单位名称", "org_name", length=200), I("市场主体类型", "entity_type", length=50),
+             # Machine names are the legal-entity base library's fields (library/base_schemas.py).
+             USCC, I("单位名称", "name", length=200), I("市场主体类型", "entity_type", length=50),
              I("法定代表人", "legal_rep_name", length=50),
              I("法定代表人证件号码", "legal_rep_id_number", length=18, level="L3", sensitive=True, mask="keep:6:4",
                share="conditional", desc="法定代表人的公民身份号码, 有条件共享"),
-             I("注册资本", "registered_capital", "N", length=18, desc="万元"),
-             I("成立日期", "establish_date", "D"), I("经营范围", "business_scope", length=4000),
-             I("住所", "reg_address", length=200), I("登记机关", "registration_authority", length=200),
-             I("登记状态", "registration_status", length=10, desc="存续/注销/吊销/迁出"),
-             I("核准日期", "approval_date", "D"),
+             I("住所", "address", length=200), I("住所行政区划代码", "region_code", length=6),
+             I("登记机关", "registration_authority", length=200),
+             I("成立日期", "established_date", "D"),
+             I("登记状态", "status", length=10, desc="存续/注销/吊销/迁出"),
          ), condition="法定代表人证件号码仅限依法履职时查询; 其他信息项无条件共享",
          basis="《中华人民共和国市场主体登记管理条例》; " + PERSON_BASIS, reason="sensitive", cycle="realtime",
          source=True, modes=("api", "bulk")),
