@@ -197,7 +197,7 @@ def test_catalog_and_sharing_pages_in_english(client, depts: Depts):
     assert "开放数据" in portal.text
 
 
-def test_the_open_portal_shows_only_the_open_catalog(client, runtime, depts: Depts):  # noqa: ANN001
+def test_the_open_portal_shows_only_the_open_catalog(client, runtime, depts: Depts, monkeypatch):  # noqa: ANN001
     home = client.get("/")
     assert home.status_code == 200 and "/open" in home.text and "catalog.jsonld" in home.text
     # 低保对象信息 is shared, not open: the public sees no trace of it
@@ -209,6 +209,10 @@ def test_the_open_portal_shows_only_the_open_catalog(client, runtime, depts: Dep
     assert client.get(f"/open/datasets/{rid}").status_code == 404
     api = client.get("/open/api")
     assert "X-API-Key" in api.text and "govshare verify" in api.text and "/api/v1/keys" in api.text
+    # behind a proxy the configured public address is shown, never the request's (internal) host
+    monkeypatch.setattr(runtime.settings, "public_base_url", "https://data.example.gov.cn/")
+    api = client.get("/open/api")
+    assert "https://data.example.gov.cn/api/v1/keys" in api.text and "testserver" not in api.text
 
 
 def test_citizen_signs_in_with_a_code_sees_uses_of_their_data_and_is_rate_limited(

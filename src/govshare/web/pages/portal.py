@@ -90,7 +90,8 @@ def download(resource_id: str, fmt: str, session: ReadSession, runtime: RuntimeD
 @router.get("/open/api")
 def api_docs(request: Request, principal: MaybeStaff) -> Response:
     t = t_of(request)
-    base = str(request.base_url).rstrip("/")
+    # the platform's public address when configured (behind a proxy the request host may be an internal name)
+    base = catalog.public_base_url(request.app.state.runtime.settings.public_base_url, str(request.base_url))
     return render(
         request,
         "portal/api.html",
