@@ -88,6 +88,8 @@ def build_rows(n: int, org_ids: list[str], seed: int = 7):
         )
         its = [dict(i) for i in t["items"] if i["is_key"] or rng.random() < 0.8]
         for name, machine in rng.sample(EXTRA_ITEMS, rng.randint(0, 2)):
+            if any(i["machine_name"] == machine for i in its):  # the template has it already (e.g. region_code)
+                continue
             its.append({**its[0], "name": name, "machine_name": machine, "is_key": False, "share_type": None,
                         "sensitivity": "L1", "is_sensitive": False, "masking": None, "description": name})  # fmt: skip
         t["items"] = its
