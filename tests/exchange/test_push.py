@@ -502,3 +502,26 @@ def test_library_deletions_flow_as_delete_ops(client, feed, tmp_path):
     )
     rows = [json.loads(line) for line in pulled.content.splitlines()]
     assert rows[-1]["op"] == "delete" and rows[-1]["key"] == IDS[0] and "data" not in rows[-1]
+
+
+def test_departments_see_who_subscribes_to_their_resources(client, feed, tmp_path):
+    """Provider side (谁在用我们的数据) and consumer side see the subscription, without the endpoint; the platform's
+    auditors see all; a clerk may not list; a system uses its own listing."""
+    from govshare.errors import Problem
+
+    sw, _ = feed
+    _ingest(sw, tmp_path, 0, {IDS[0]: ("张三", "明湖区1号")})
+    sub_id = _subscribe(client, sw, "https://gaj.example.gov.cn/hooks/feed").json()["id"]
+    with sw.runtime.db.read() as s:
+        provider = push.department_subscriptions(s, actor=sw.b_admin)
+        consumer = push.department_subscriptions(s, actor=sw.a_admin)
+        platform = push.department_subscriptions(s, actor=sw.op_admin, resource_code=sw.cond)
+        other_code = push.department_subscriptions(s, actor=sw.b_admin, resource_code=sw.uncond)
+        with pytest.raises(Problem) as denied:
+            push.department_subscriptions(s, actor=sw.b_clerk)
+    assert [o.id for o in provider] == [o.id for o in consumer] == [o.id for o in platform] == [sub_id]
+    assert provider[0].provider_org_id == sw.b_admin.org_id and provider[0].org_id == sw.a_admin.org_id
+    assert "endpoint_url" not in provider[0].model_dump() and other_code == []
+    assert denied.value.status == 403
+    resp = client.get("/api/v1/exchange/subscriptions", headers={"X-API-Key": sw.world.a.api_key})
+    assert resp.status_code == 403 and resp.headers["content-type"].startswith("application/problem+json")

@@ -147,6 +147,19 @@ def delete_subscription(subscription_id: str, principal: CurrentPrincipal, sessi
     return Response(status_code=204)
 
 
+@router.get(
+    "/subscriptions",
+    response_model=list[push.SubscriptionOverview],
+    summary="Push subscriptions of my department's systems and to my department's resources 订阅情况",
+)
+def department_subscriptions(
+    principal: CurrentPrincipal, session: ReadSession, resource_code: str | None = None
+) -> list[push.SubscriptionOverview]:
+    """For staff: who receives which of our resources by push, and how delivery goes; and our own systems'
+    subscriptions. The platform's administrators and auditors see all."""
+    return push.department_subscriptions(session, actor=principal, resource_code=resource_code)
+
+
 def _api_key(request: Request) -> str:
     api_key = api_key_from(request)
     if not api_key:

@@ -35,7 +35,7 @@ from govshare.errors import Problem, forbidden, invalid, not_found
 from govshare.exchange import feeds
 from govshare.exchange.models import FeedSubscription
 from govshare.identity.models import Organization, System
-from govshare.identity.principal import Principal
+from govshare.identity.principal import Principal, Role
 from govshare.runtime import Runtime, audit_of
 
 log = structlog.get_logger("govshare.exchange.push")
@@ -197,6 +197,66 @@ def get_subscription(session: Session, *, actor: Principal, subscription_id: str
     if sub is None or sub.system_id != actor.id:
         raise not_found("subscription", "订阅", subscription_id)
     return sub
+
+
+class SubscriptionOverview(BaseModel):
+    """A subscription as a department's staff see it: which system receives which resource, for what purpose, and
+    how delivery goes. The endpoint stays with the subscribing system (it is its own infrastructure)."""
+
+    id: str
+    org_id: str  # the subscribing (consumer) department
+    system_id: str
+    resource_code: str
+    provider_org_id: str | None
+    purpose_category: str
+    purpose: str
+    format: str
+    status: str
+    cursor: int
+    attempts: int
+    last_error: str | None
+    delivered_pages: int
+    delivered_rows: int
+    last_delivered_at: datetime | None
+    created_at: datetime
+
+
+def department_subscriptions(
+    session: Session, *, actor: Principal, resource_code: str | None = None
+) -> list[SubscriptionOverview]:
+    """Subscriptions a department's staff may see: those of its own systems (consumer side) and those to the
+    resources it provides (provider side: who takes our data, 谁在用我们的数据); the platform's administrators and
+    auditors see all. Org admins, catalog managers and auditors."""
+    from govshare.sharing import catalog_port
+
+    if not actor.is_user:
+        raise forbidden(
+            "应用系统请使用 /exchange/v1/subscriptions", "systems list their own at /exchange/v1/subscriptions"
+        )
+    actor.require(Role.org_admin, Role.catalog_manager, Role.auditor)
+    sees_all = actor.is_platform_auditor
+    stmt = select(FeedSubscription).order_by(FeedSubscription.created_at, FeedSubscription.id)
+    if resource_code:
+        stmt = stmt.where(FeedSubscription.resource_code == resource_code)
+    providers: dict[str, str | None] = {}
+    out = []
+    # Subscriptions are few (one per consumer system and resource), so the provider is resolved per code here
+    # rather than by joining the catalog's tables (a domain reads another through its service).
+    for sub in session.scalars(stmt):
+        if sub.resource_code not in providers:
+            info = catalog_port.resource_by_code(session, sub.resource_code)
+            providers[sub.resource_code] = info.provider_org_id if info is not None else None
+        provider = providers[sub.resource_code]
+        if sees_all or actor.org_id in (sub.org_id, provider):
+            out.append(
+                SubscriptionOverview.model_validate(
+                    {
+                        **SubscriptionRead.model_validate(sub, from_attributes=True).model_dump(),
+                        "provider_org_id": provider,
+                    }
+                )
+            )
+    return out
 
 
 def _audit_change(session: Session, actor: Principal, sub: FeedSubscription, action: str, **detail: object) -> None:
