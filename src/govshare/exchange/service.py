@@ -133,12 +133,10 @@ class AdapterCache:
         return hit[1] if hit is not None and hit[0] == version else None
 
     def adapter_for(
-        self, session: Session, code: str, *, version: int | None | object = ...
+        self, session: Session, code: str, *, version: int | None
     ) -> tuple[ProviderBinding | None, Adapter] | None:
-        """The adapter of ``code``'s binding, or None if it has none. Hot path: the caller passes the binding's
-        ``version`` it read with its other look-ups (or it is read here); the row itself only when it changed."""
-        if version is ...:
-            version = session.scalar(select(ProviderBinding.version).where(ProviderBinding.resource_code == code))
+        """The adapter of ``code``'s binding, or None if it has none. ``version`` is the binding's version as the
+        caller read it with its other look-ups (the gateway's check); the row is read only when it changed."""
         if version is None:
             return None
         cached = self._adapters.get(code)
