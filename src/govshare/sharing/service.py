@@ -1509,6 +1509,22 @@ def grant_effective(g: Grant, now: datetime | None = None) -> bool:
 
 
 # ---- objections (校核纠错) ------------------------------------------------------------------------------------
+def _notify_objection_raised(session: Session, obj: Objection, zh: str, en: str) -> None:
+    """Tell the provider's staff who answer objections (校核纠错) that one was raised."""
+    for role in OBJECTION_ANSWER_ROLES:
+        notify.notify(
+            session,
+            kind="objection_raised",
+            title_zh=zh,
+            title_en=en,
+            body=obj.description,
+            org_id=obj.provider_org_id,
+            role=role.value,
+            object_type="objection",
+            object_id=obj.id,
+        )
+
+
 def raise_objection(session: Session, *, actor: Principal, data: ObjectionCreate) -> Objection:
     if actor.is_system:
         org_id = actor.org_id or ""
@@ -1569,18 +1585,12 @@ def raise_objection(session: Session, *, actor: Principal, data: ObjectionCreate
         items=obj.items,
         due_date=str(obj.due_date),
     )
-    for role in OBJECTION_ANSWER_ROLES:
-        notify.notify(
-            session,
-            kind="objection_raised",
-            title_zh=f"校核纠错 {obj.number}: 「{res.name}」数据有疑义, 请于 {obj.due_date} 前核查",
-            title_en=f"objection {obj.number} on {res.code}; verify by {obj.due_date}",
-            body=obj.description,
-            org_id=obj.provider_org_id,
-            role=role.value,
-            object_type="objection",
-            object_id=obj.id,
-        )
+    _notify_objection_raised(
+        session,
+        obj,
+        f"校核纠错 {obj.number}: 「{res.name}」数据有疑义, 请于 {obj.due_date} 前核查",
+        f"objection {obj.number} on {res.code}; verify by {obj.due_date}",
+    )
     return obj
 
 
@@ -1649,18 +1659,12 @@ def raise_citizen_objection(
             "due_date": str(obj.due_date),
         },
     )
-    for role in OBJECTION_ANSWER_ROLES:
-        notify.notify(
-            session,
-            kind="objection_raised",
-            title_zh=f"公民异议 {obj.number}: 「{res.name}」的使用或数据有疑义, 请于 {obj.due_date} 前核查",
-            title_en=f"citizen objection {obj.number} on {res.code}; verify by {obj.due_date}",
-            body=obj.description,
-            org_id=obj.provider_org_id,
-            role=role.value,
-            object_type="objection",
-            object_id=obj.id,
-        )
+    _notify_objection_raised(
+        session,
+        obj,
+        f"公民异议 {obj.number}: 「{res.name}」的使用或数据有疑义, 请于 {obj.due_date} 前核查",
+        f"citizen objection {obj.number} on {res.code}; verify by {obj.due_date}",
+    )
     return obj
 
 
