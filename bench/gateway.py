@@ -15,6 +15,7 @@ Reports req/s, p50 and p99 for each, and the ratio b/a.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -277,11 +278,16 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--postgres", default="", help="run the platform store and provider DB on PostgreSQL")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes, the same for both servers")
+    ap.add_argument("--keep", default="", help="SQLite only: build the stores in DIR once and reuse them on later runs")
+    ap.add_argument("--only", choices=("bare", "gateway"), default="", help="run one side (for profiling)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    tmp = Path(tempfile.mkdtemp(prefix="govshare-gw-"))
+    if args.keep and args.postgres:
+        sys.exit("--keep is for SQLite runs")
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="govshare-gw-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     admin = None
     try:
         if args.postgres:
@@ -294,14 +300,20 @@ def main() -> None:
             store_url, provider_url = f"{base}/{names[0]}", f"{base}/{names[1]}"
         else:
             store_url, provider_url = f"sqlite:///{tmp / 'govshare.db'}", f"sqlite:///{tmp / 'provider.db'}"
-        t0 = time.perf_counter()
-        keys = make_provider_db(provider_url, args.persons, 2000)
-        print(f"provider database: {args.persons:,} persons in {time.perf_counter() - t0:.1f} s", flush=True)
-        settings = Settings(data_dir=tmp / "var", database_url=store_url, log_json=False, log_level="WARNING")
-        rt = Runtime(settings)
-        upgrade(rt.db)
-        code, api_key = setup_platform(rt, provider_url)
-        rt.close()
+        kept = tmp / "kept.json"
+        if kept.exists():
+            code, api_key, keys = json.loads(kept.read_text())
+        else:
+            t0 = time.perf_counter()
+            keys = make_provider_db(provider_url, args.persons, 2000)
+            print(f"provider database: {args.persons:,} persons in {time.perf_counter() - t0:.1f} s", flush=True)
+            settings = Settings(data_dir=tmp / "var", database_url=store_url, log_json=False, log_level="WARNING")
+            rt = Runtime(settings)
+            upgrade(rt.db)
+            code, api_key = setup_platform(rt, provider_url)
+            rt.close()
+            if args.keep:
+                kept.write_text(json.dumps([code, api_key, keys]))
 
         env = {
             **os.environ,
@@ -312,71 +324,80 @@ def main() -> None:
         }
         results = {}
         # (a) bare lookup on the same store (the provider table the gateway reads)
-        port = free_port()
-        bare_env = {
-            **env,
-            "BARE_URL": provider_url,
-            "BARE_QUERY": "SELECT sfzh, xm, xb, csrq, mz, hjdz FROM rk WHERE sfzh = :key",
-            "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT / 'src'}",
-        }
-        proc = start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bare_app:app",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            bare_env,
-            port,
-        )
-        try:
-            results["bare"] = run_wrk(
-                f"http://127.0.0.1:{port}",
-                "/lookup",
-                keys,
-                '"x":0',
-                "",
-                args.seconds,
-                args.connections,
-                tmp / "bare.lua",
+        if args.only != "gateway":
+            port = free_port()
+            bare_env = {
+                **env,
+                "BARE_URL": provider_url,
+                "BARE_QUERY": "SELECT sfzh, xm, xb, csrq, mz, hjdz FROM rk WHERE sfzh = :key",
+                "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT / 'src'}",
+            }
+            proc = start(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "bare_app:app",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(args.workers),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                bare_env,
+                port,
             )
-        finally:
-            proc.terminate()
-            proc.wait(10)
+            try:
+                results["bare"] = run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    "/lookup",
+                    keys,
+                    '"x":0',
+                    "",
+                    args.seconds,
+                    args.connections,
+                    tmp / "bare.lua",
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
         # (b) the gateway, Ed25519 then SM2
-        port = free_port()
-        proc = start(
-            [sys.executable, "-m", "govshare.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env,
-            port,
-        )
-        try:
-            body = '"purpose_category":"social_assistance","purpose":"低保申请人户籍核查"'
-            path = f"/exchange/v1/resources/{code}/query"
-            run_wrk(f"http://127.0.0.1:{port}", path, keys, body, api_key, 3, args.connections, tmp / "warm.lua")
-            results["gateway"] = run_wrk(
-                f"http://127.0.0.1:{port}", path, keys, body, api_key, args.seconds, args.connections, tmp / "gw.lua"
+        if args.only != "bare":
+            port = free_port()
+            proc = start(
+                [sys.executable, "-m", "govshare.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+                env,
+                port,
             )
-            results["gateway_sm2"] = run_wrk(
-                f"http://127.0.0.1:{port}",
-                path,
-                keys,
-                body + ',"signature_alg":"SM2-SM3"',
-                api_key,
-                max(5, args.seconds // 3),
-                args.connections,
-                tmp / "sm2.lua",
-            )
-        finally:
-            proc.terminate()
-            proc.wait(10)
+            try:
+                body = '"purpose_category":"social_assistance","purpose":"低保申请人户籍核查"'
+                path = f"/exchange/v1/resources/{code}/query"
+                run_wrk(f"http://127.0.0.1:{port}", path, keys, body, api_key, 3, args.connections, tmp / "warm.lua")
+                results["gateway"] = run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    path,
+                    keys,
+                    body,
+                    api_key,
+                    args.seconds,
+                    args.connections,
+                    tmp / "gw.lua",
+                )
+                results["gateway_sm2"] = run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    path,
+                    keys,
+                    body + ',"signature_alg":"SM2-SM3"',
+                    api_key,
+                    max(5, args.seconds // 3),
+                    args.connections,
+                    tmp / "sm2.lua",
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
 
         from govshare.crypto.signer import KeyStore
         from govshare.crypto.sm2 import SM2Signer
@@ -403,7 +424,8 @@ def main() -> None:
                 f"{name:12s} {r['rps']:8.0f} req/s  p50 {r['p50']:7.2f} ms  p99 {r['p99']:7.2f} ms  "
                 f"non-2xx {r['errors']}"
             )
-        print(f"ratio gateway/bare = {results['gateway']['rps'] / results['bare']['rps']:.2f}")
+        if len(results) > 1:
+            print(f"ratio gateway/bare = {results['gateway']['rps'] / results['bare']['rps']:.2f}")
         print(f"signing one envelope: Ed25519 {ed_ms:.3f} ms, SM2 {sm2_ms:.2f} ms")
     finally:
         if admin is not None:
@@ -411,7 +433,8 @@ def main() -> None:
                 for name in names:
                     c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
-import uuid
 from contextlib import asynccontextmanager
 
 import structlog
@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govshare import __version__
 from govshare.config import Settings, get_settings
-from govshare.context import request_id_var
+from govshare.context import new_request_id, request_id_var
 from govshare.errors import Problem, install_handlers, problem_response
 from govshare.logs import configure_logging
 from govshare.runtime import Runtime
@@ -30,6 +30,11 @@ HTTP_SECONDS = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+
+
+@functools.cache  # routes × methods × statuses: a few hundred label sets, each resolved once
+def _metric_children(method: str, path: str, status: int) -> tuple:
+    return HTTP_REQUESTS.labels(method, path, str(status)), HTTP_SECONDS.labels(method, path)
 
 
 class RequestContext:
@@ -49,7 +54,7 @@ class RequestContext:
             if name == b"x-request-id":
                 rid = value.decode("latin-1")[:64]
                 break
-        rid = rid or uuid.uuid4().hex
+        rid = rid or new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
@@ -70,8 +75,9 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             path = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            HTTP_REQUESTS.labels(method, path, str(status)).inc()
-            HTTP_SECONDS.labels(method, path).observe(elapsed)
+            requests, seconds = _metric_children(method, path, status)
+            requests.inc()
+            seconds.observe(elapsed)
             log.info("request", method=method, path=scope["path"], status=status, ms=round(elapsed * 1000, 2))
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
@@ -122,6 +128,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_handlers(app)
 
+    from govshare.exchange.fastpath import GatewayFastPath
+
+    app.add_middleware(GatewayFastPath)  # inside RequestContext (added after it is the outer one)
     app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["ops 运维"], summary="Liveness")

@@ -8,13 +8,15 @@ on ``busy_timeout``. Read transactions stay deferred and run concurrently with t
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -129,6 +131,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._held = HeldConnections(self.engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -155,5 +158,105 @@ class Database:
                 session.rollback()
                 raise
 
+    def hot_query(self, statement: Select) -> HotQuery:
+        """``statement`` compiled once for this store, to run many times a second (see :class:`HotQuery`)."""
+        return HotQuery(self._held, statement)
+
     def dispose(self) -> None:
+        self._held.close()
         self.engine.dispose()
+
+
+class HeldConnections:
+    """One DBAPI connection per thread, kept by the thread, in autocommit: what :class:`HotQuery` runs on.
+
+    A thread that asks once keeps its connection (taken from the engine's pool) for its life: the event loop's
+    thread, or a provider bulkhead's few threads. Each statement on it sees the latest committed data."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._held: list = []
+        self._lock = threading.Lock()
+
+    def get(self) -> object:
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self.engine.raw_connection()
+            if self.engine.dialect.name != "sqlite":  # pysqlite runs a lone SELECT outside any transaction
+                self.engine.dialect.set_isolation_level(raw.dbapi_connection, "AUTOCOMMIT")
+            self._local.raw = raw
+            with self._lock:
+                self._held.append(raw)
+        return raw
+
+    def replace_if_dropped(self, exc: Exception) -> bool:
+        """After ``exc`` on this thread's connection: if the server dropped it, forget it and say so."""
+        raw = getattr(self._local, "raw", None)
+        if raw is None or not self.engine.dialect.is_disconnect(exc, raw.dbapi_connection, None):
+            return False
+        del self._local.raw
+        with self._lock:
+            self._held.remove(raw)
+        raw.invalidate()
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            held, self._held = self._held, []
+        for raw in held:
+            try:
+                raw.close()
+            except Exception:  # closing at shutdown: nothing to do about a connection that is already gone
+                pass
+
+
+class HotQuery:
+    """A Core ``SELECT`` compiled once and run on the calling thread's :class:`HeldConnections` connection.
+
+    Per call there is no pool checkout, no transaction and none of SQLAlchemy's execution machinery: on SQLite the
+    gateway's check costs ≈ 17 µs this way against ≈ 95 µs through :meth:`Database.quick_connect`. Result values
+    go through SQLAlchemy's own result processors, so they come back as through Core (aware datetimes,
+    booleans); bound values must be plain (str, int), since no bind processors run. A connection the server
+    dropped is replaced once, then errors propagate (as the DBAPI's own exceptions)."""
+
+    def __init__(self, connections: HeldConnections, statement: Select) -> None:
+        self._connections = connections
+        self._error = connections.engine.dialect.loaded_dbapi.Error
+        dialect = connections.engine.dialect
+        self._compiled = statement.compile(dialect=dialect)
+        self._sql = self._compiled.string
+        self._order = self._compiled.positiontup if self._compiled.positional else None
+        columns = list(statement.selected_columns)
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self._processors = processors if any(processors) else None
+        # rows by position and by column label (labels a join repeats, like ``id``, come back renamed ``_3``)
+        self._row = namedtuple("HotRow", [c.key for c in columns], rename=True)._make
+
+    def first(self, **params: object) -> tuple | None:
+        """The first row for ``params`` (bound by name), a named tuple of processed values, or None."""
+        rows = self.all(**params)
+        return rows[0] if rows else None
+
+    def all(self, **params: object) -> list[tuple]:
+        """Every row for ``params`` (bound by name), as named tuples of processed values."""
+        bound = self._compiled.construct_params(params)
+        args = [bound[name] for name in self._order] if self._order is not None else bound
+        try:
+            rows = self._fetch(args)
+        except self._error as exc:
+            if not self._connections.replace_if_dropped(exc):
+                raise
+            rows = self._fetch(args)
+        make, processors = self._row, self._processors
+        if processors is None:
+            return [make(row) for row in rows]
+        return [make(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in rows]
+
+    def _fetch(self, args: object) -> list[tuple]:
+        cursor = self._connections.get().cursor()
+        try:
+            cursor.execute(self._sql, args)
+            return cursor.fetchall()  # read to the end: SQLite ends the statement's read transaction here
+        finally:
+            cursor.close()

@@ -9,6 +9,7 @@ Services raise :class:`Problem`; routers never build error bodies by hand.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -115,6 +116,27 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) if parts else ".".join(str(p) for p in loc)
 
 
+def validation_problem(errors: Sequence[Any]) -> Problem:
+    """422 ``validation_failed`` listing pydantic's errors, each with the field at fault."""
+    listed = [
+        {"field": _field_path(tuple(err.get("loc", ()))), "type": err.get("type"), "message_en": err.get("msg")}
+        for err in errors
+    ]
+    first = listed[0]["field"] if listed else None
+    return Problem(
+        422,
+        "validation_failed",
+        f"输入有误: {first}" if first else "输入有误",
+        f"invalid input: {first}" if first else "invalid input",
+        field=first,
+        extra={"errors": listed},
+    )
+
+
+AUDIT_UNAVAILABLE = ("audit_unavailable", "审计日志暂不可写,服务暂停", "audit log unavailable; service stopped")
+INTERNAL_ERROR = ("internal_error", "服务器内部错误", "internal server error")
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> ProblemResponse:
@@ -122,21 +144,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
-        errors = []
-        for err in exc.errors():
-            errors.append(
-                {"field": _field_path(tuple(err.get("loc", ()))), "type": err.get("type"), "message_en": err.get("msg")}
-            )
-        first = errors[0]["field"] if errors else None
-        problem = Problem(
-            422,
-            "validation_failed",
-            f"输入有误: {first}" if first else "输入有误",
-            f"invalid input: {first}" if first else "invalid input",
-            field=first,
-            extra={"errors": errors},
-        )
-        return problem_response(problem, request)
+        return problem_response(validation_problem(exc.errors()), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
@@ -150,13 +158,9 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuditUnavailable)
     async def _audit_down(request: Request, exc: AuditUnavailable) -> ProblemResponse:
         # X-Road's safety stop: when the log cannot be written, nothing flows.
-        problem = Problem(
-            503, "audit_unavailable", "审计日志暂不可写,服务暂停", "audit log unavailable; service stopped"
-        )
-        return problem_response(problem, request)
+        return problem_response(Problem(503, *AUDIT_UNAVAILABLE), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
         log.exception("unhandled_error", path=request.url.path)
-        problem = Problem(500, "internal_error", "服务器内部错误", "internal server error")
-        return problem_response(problem, request)
+        return problem_response(Problem(500, *INTERNAL_ERROR), request)

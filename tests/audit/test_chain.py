@@ -274,3 +274,18 @@ def test_incremental_verification_from_the_last_checkpoint(runtime: Runtime):
     _exec(runtime, "UPDATE audit_record SET hash = 'f' WHERE seq = 10")
     fault = verify_chain(runtime.db, runtime.keys, since_checkpoint=True).fault
     assert (fault.seq, fault.kind) == (10, "checkpoint_mismatch")
+
+
+def test_submit_async_resolves_once_all_records_are_durable_across_batches(runtime):
+    import asyncio
+
+    audit = runtime.audit
+    audit.batch_max = 2  # three records: two batches
+
+    async def go():
+        entries = [audit.entry(actor=PLATFORM, action="test.async", subject=f"S{n}") for n in range(3)]
+        return await audit.submit_async(entries), await audit.submit_async([])
+
+    receipts, none = asyncio.run(go())
+    assert none == [] and [r.seq for r in receipts] == list(range(receipts[0].seq, receipts[0].seq + 3))
+    assert _verify(runtime).ok

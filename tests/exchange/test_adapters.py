@@ -234,3 +234,40 @@ def test_slow_provider_times_out_without_slowing_others(http_provider, tmp_path)
     assert time.monotonic() - started < 0.5 * 6 + 1  # every slow call ended near its deadline
     guards.close()
     fast.close()
+
+
+def test_awaited_calls_time_out_on_the_loop_without_slowing_others(http_provider, tmp_path):
+    """As above, the way the gateway calls: awaited on one event loop (Bulkhead.run_async)."""
+    import asyncio
+
+    guards = GuardRegistry()
+    slow = _http_adapter(http_provider, timeout=5.0)
+    _Provider.mode["slow"] = 1.5
+    sql_url = f"sqlite:///{tmp_path / 'fast.db'}"
+    _fill(sql_url)
+    fast = _sql_adapter(sql_url)
+    slow_guard = guards.get("slow-async", timeout_s=0.5, max_concurrent=2)
+    fast_guard = guards.get("fast-async", timeout_s=0.5)
+
+    async def slow_call():
+        try:
+            await slow_guard.call_async(lambda: slow.fetch("id_number", [PEOPLE[0][0]], ["name"]))
+        except Problem as exc:
+            return exc.status, exc.code
+
+    async def fast_call():
+        await asyncio.sleep(0.05)
+        t0 = time.monotonic()
+        rows = await fast_guard.call_async(lambda: fast.fetch("id_number", [PEOPLE[1][0]], ["name"]))
+        return rows, time.monotonic() - t0
+
+    async def go():
+        return await asyncio.gather(fast_call(), *(slow_call() for _ in range(4)))
+
+    started = time.monotonic()
+    (rows, fast_elapsed), *errors = asyncio.run(go())
+    assert rows[PEOPLE[1][0]].values["name"] == "李四" and fast_elapsed < 0.3, fast_elapsed
+    assert errors == [(504, "provider_timeout")] * 4
+    assert time.monotonic() - started < 1.5  # the four waited together, each until its deadline
+    guards.close()
+    fast.close()

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,6 +24,7 @@ from govshare.audit.service import verify_chain
 from govshare.exchange import service as exchange
 from govshare.exchange.envelope import SealError, verify_sealed
 from govshare.exchange.schemas import HttpBinding, SqlBinding
+from govshare.identity.models import ApiCredential
 from govshare.sharing import service as sharing
 from tests.sharing.conftest import Sharing, approve_all
 
@@ -330,3 +332,44 @@ def test_conditional_resource_from_the_hub_library(client, sw: Sharing, tmp_path
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     library.ingest(sw.runtime.db, actor=sw.b_admin, code=sw.cond, path=csv)
     _check_conditional_flow(client, sw, updated_prefix=None)  # freshness: when the version became current
+
+
+def test_gateway_route_errors_are_problems_with_the_request_id(client, sw: Sharing):
+    """The route is served ahead of FastAPI's router (exchange/fastpath.py): its errors are the same problem+json."""
+    url = f"/exchange/v1/resources/{sw.cond}/query"
+    headers = {"X-API-Key": sw.world.a.api_key, "X-Request-ID": "rid-fastpath-1", "Content-Type": "application/json"}
+    resp = client.post(url, content=b'{"keys": ["1"', headers=headers)
+    assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["code"] == "validation_failed" and resp.json()["request_id"] == "rid-fastpath-1"
+    assert resp.headers["x-request-id"] == "rid-fastpath-1"
+    resp = client.post(url, json={"keys": ["1"] * 101, "purpose_category": "public_service", "purpose": "测试"})
+    assert resp.status_code == 401 and resp.headers["www-authenticate"] == "Bearer"  # no key: asked for one first
+    resp = client.post(url, json={"keys": ["1"] * 101}, headers=headers)
+    assert resp.status_code == 422 and resp.json()["field"] == "keys"
+    resp = client.post(url, content=b"[" + b'"x",' * 30_000 + b"]", headers=headers)
+    assert resp.status_code == 413 and resp.json()["code"] == "payload_too_large"
+    resp = client.get(url, headers=headers)  # other methods go on to the router
+    assert resp.status_code == 405
+    metrics = client.get("/metrics").text
+    assert 'route="/exchange/v1/resources/{code:path}/query",status="422"' in metrics
+
+
+def test_revoked_or_expired_key_is_refused_on_the_next_call(client, sw: Sharing, store, tmp_path):
+    url, cleanup = _provider_db(store, tmp_path)
+    try:
+        _bind_sql(sw, url)
+        _grant(sw, ["id_number", "name"], ["id_number", "name"])
+        assert _query(client, sw, sw.cond).status_code == 200
+        # the key's expiry passes: read back through the gateway's own check (db.HotQuery), as an aware datetime
+        with sw.runtime.db.write() as s:
+            cred = s.scalars(select(ApiCredential).where(ApiCredential.key_id == sw.world.a.key_id)).one()
+            cred.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        resp = _query(client, sw, sw.cond)
+        assert resp.status_code == 401 and "expired" in resp.json()["message_en"]
+        with sw.runtime.db.write() as s:
+            cred = s.scalars(select(ApiCredential).where(ApiCredential.key_id == sw.world.a.key_id)).one()
+            cred.expires_at, cred.revoked_at = None, datetime.now(UTC)
+        resp = _query(client, sw, sw.cond)
+        assert resp.status_code == 401 and "revoked" in resp.json()["message_en"]
+    finally:
+        cleanup()

@@ -105,8 +105,46 @@ def _now_us() -> int:
 @dataclass(slots=True)
 class _Pending:
     entry: AuditEntry
-    future: Future
+    future: Future | _LoopGroup
     submitted: float = field(default_factory=time.perf_counter)
+
+
+class _LoopGroup:
+    """The records of one :meth:`AuditLog.submit_async` call: the writer fills in their receipts (in queue order,
+    possibly over several batches) and resolves the caller's asyncio future with one wake-up of its loop."""
+
+    __slots__ = ("loop", "future", "receipts", "size")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int) -> None:
+        self.loop = loop
+        self.future = loop.create_future()
+        self.receipts: list[AuditReceipt] = []
+        self.size = size
+
+    def set_result(self, receipt: AuditReceipt) -> None:  # writer thread
+        self.receipts.append(receipt)
+        if len(self.receipts) == self.size:
+            self._settle(self.receipts, None)
+
+    def set_exception(self, error: BaseException) -> None:  # writer thread; the first failure settles
+        if self.size:
+            self.size = 0
+            self._settle(None, error)
+
+    def _settle(self, receipts: list[AuditReceipt] | None, error: BaseException | None) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_settle_future, self.future, receipts, error)
+        except RuntimeError:  # the caller's loop has closed: no one is waiting
+            pass
+
+
+def _settle_future(future: asyncio.Future, receipts: list[AuditReceipt] | None, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(receipts)
 
 
 class AuditLog:
@@ -221,6 +259,19 @@ class AuditLog:
         fut: Future = Future()
         self._queue.put(_Pending(entry, fut))
         return fut
+
+    def submit_async(self, entries: Sequence[AuditEntry]) -> asyncio.Future[list[AuditReceipt]]:
+        """Queue ``entries`` (in order) for group commit; the future resolves, on the running loop, to their
+        receipts once all are durable, or to :class:`AuditUnavailable`."""
+        group = _LoopGroup(asyncio.get_running_loop(), len(entries))
+        if not entries:
+            group.future.set_result([])
+            return group.future
+        self._ensure_writer()
+        now = time.perf_counter()
+        for entry in entries:
+            self._queue.put(_Pending(entry, group, now))
+        return group.future
 
     # ---- the group-commit writer ------------------------------------------------------------------
     def _ensure_writer(self) -> None:

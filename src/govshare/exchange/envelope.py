@@ -37,14 +37,22 @@ def _jcs_safe(value: Any) -> Any:
     return value
 
 
-def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 bytes of ``obj`` (see module docstring)."""
-    return orjson.dumps(_jcs_safe(obj), option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+def jcs_ready(value: Any) -> Any:
+    """``value`` with integral floats as integers and big integers as strings: what :func:`canonical_json`
+    does first. A caller that builds a document from known-safe parts applies it to the other parts only and
+    passes ``ready=True`` (the gateway: only the provider's values can hold floats or big integers)."""
+    return _jcs_safe(value)
 
 
-def request_hash(request: dict[str, Any]) -> str:
+def canonical_json(obj: Any, *, ready: bool = False) -> bytes:
+    """RFC 8785 bytes of ``obj`` (see module docstring). ``ready``: ``obj`` already holds only what JCS prints
+    as is (see :func:`jcs_ready`): an integral float left in it would print as ``2.0``, not ``2``."""
+    return orjson.dumps(obj if ready else _jcs_safe(obj), option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+
+
+def request_hash(request: dict[str, Any], *, ready: bool = False) -> str:
     """SHA-256 of the canonical request, echoed in the envelope and the audit record."""
-    return hashlib.sha256(canonical_json(request)).hexdigest()
+    return hashlib.sha256(canonical_json(request, ready=ready)).hexdigest()
 
 
 def seal(envelope: dict[str, Any], signer: Signer) -> dict[str, Any]:
@@ -52,10 +60,10 @@ def seal(envelope: dict[str, Any], signer: Signer) -> dict[str, Any]:
     return {"envelope": envelope, "signature": signature}
 
 
-def sign_envelope(envelope: dict[str, Any], signer: Signer) -> tuple[bytes, dict[str, str]]:
+def sign_envelope(envelope: dict[str, Any], signer: Signer, *, ready: bool = False) -> tuple[bytes, dict[str, str]]:
     """The canonical bytes of ``envelope`` and their signature block. A caller that already holds the bytes
     writes the answer from them (:func:`sealed_json`) instead of serializing the envelope a second time."""
-    body = canonical_json(envelope)
+    body = canonical_json(envelope, ready=ready)
     return body, {"alg": signer.algorithm, "kid": signer.key_id, "value": b64url(signer.sign(body))}
 
 

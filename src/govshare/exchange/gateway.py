@@ -9,6 +9,7 @@ Every stage is timed into ``govshare_exchange_stage_seconds``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,9 +21,17 @@ from sqlalchemy import bindparam, select
 
 from govshare.audit.service import AuditEntry
 from govshare.catalog.masking import mask
+from govshare.db import HotQuery
 from govshare.errors import Problem, forbidden
 from govshare.exchange.adapters import Adapter, GuardRegistry
-from govshare.exchange.envelope import ENVELOPE_VERSION, body_digest, request_hash, sealed_json, sign_envelope
+from govshare.exchange.envelope import (
+    ENVELOPE_VERSION,
+    body_digest,
+    jcs_ready,
+    request_hash,
+    sealed_json,
+    sign_envelope,
+)
 from govshare.exchange.models import ProviderBinding
 from govshare.exchange.schemas import QueryRequest
 from govshare.exchange.service import AdapterCache
@@ -58,7 +67,7 @@ def visible_values(values: dict[str, Any], clear: set[str], masked: dict[str, st
 
 
 #: The gateway's check in one round trip: the API key with its system and department, the policy epoch (so
-#: cached decisions are known to be current) and the version of the resource's provider binding.
+#: cached decisions are known to be current) and the versions of the resource's provider binding and library table.
 _CHECK = identity.api_key_statement(
     select(PolicyEpoch.value).where(PolicyEpoch.id == EPOCH_ID).scalar_subquery().label("policy_epoch"),
     select(ProviderBinding.version)
@@ -71,6 +80,8 @@ _CHECK = identity.api_key_statement(
     .label("hub_version"),
 )
 ORG_NAME_TTL_S = 300.0
+_calls = functools.lru_cache(maxsize=8192)(CALLS.labels)  # resources × consumers × outcomes, resolved once each
+AUDIT_WAIT_S = 30.0  # group commit answers in milliseconds; past this the store is in trouble
 _STAGES = ("auth", "policy", "fetch", "mask", "sign", "audit")
 _STAGE_CHILDREN = {stage: STAGE_SECONDS.labels(stage) for stage in _STAGES}
 
@@ -112,6 +123,7 @@ class Gateway:
     adapters: AdapterCache
     guards: GuardRegistry
     hub: LibraryHubSource  # resources held in the platform's own library tables (统一资源库)
+    check: HotQuery  # _CHECK, compiled once for the store
     #: Department names for envelopes, re-read after ORG_NAME_TTL_S: a renamed department shows its new name
     #: within minutes, and no call pays a look-up for a label.
     _org_cache: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -121,7 +133,8 @@ class Gateway:
     def for_runtime(cls, runtime: Runtime) -> Gateway:
         gw = getattr(runtime, "_gateway", None)
         if gw is None:
-            gw = cls(runtime, AdapterCache(), GuardRegistry(), LibraryHubSource(runtime.db))
+            db = runtime.db
+            gw = cls(runtime, AdapterCache(), GuardRegistry(), LibraryHubSource(db), db.hot_query(_CHECK))
             runtime._gateway = gw  # one per process and runtime
         return gw
 
@@ -151,7 +164,8 @@ class Gateway:
             call = self._prepare(api_key, on_behalf_of, code, body, keys, timer)
             principal = call.principal
             if call.refusal is not None:
-                await asyncio.wait_for(asyncio.wrap_future(self.runtime.audit.submit(call.refusal)), 30)
+                async with asyncio.timeout(AUDIT_WAIT_S):
+                    await self.runtime.audit.submit_async([call.refusal])
                 raise call.decision.problem()
             decision, masked = call.decision, call.decision.masked_map
             fetch_items = [*decision.clear, *masked]
@@ -161,32 +175,29 @@ class Gateway:
             timer.lap("fetch")
             signed, detail_base = self._seal(call, body, keys, rows, fetch_items, request_id, timer)
             audit = self.runtime.audit
-            user = call.user
-            futures = [
-                asyncio.wrap_future(
-                    audit.submit(
-                        audit.entry(
-                            actor=principal,
-                            action="exchange.query",
-                            object_type="resource",
-                            object_id=code,
-                            object_org_id=decision.provider_org_id,
-                            subject=key,
-                            on_behalf_of=user,
-                            purpose=f"{body.purpose_category}: {body.purpose}",
-                            detail={**detail_base, "found": key in rows},
-                            request_id=request_id,
-                        )
-                    )
+            user, purpose = call.user, f"{body.purpose_category}: {body.purpose}"
+            entries = [
+                audit.entry(
+                    actor=principal,
+                    action="exchange.query",
+                    object_type="resource",
+                    object_id=code,
+                    object_org_id=decision.provider_org_id,
+                    subject=key,
+                    on_behalf_of=user,
+                    purpose=purpose,
+                    detail={**detail_base, "found": key in rows},
+                    request_id=request_id,
                 )
                 for key in keys
             ]
-            receipts = await asyncio.wait_for(asyncio.gather(*futures), 30)  # durable before the answer leaves
+            async with asyncio.timeout(AUDIT_WAIT_S):
+                receipts = await audit.submit_async(entries)  # durable before the answer leaves
             timer.lap("audit")
         except Problem as exc:
-            CALLS.labels(code, principal.org_id if principal else "", exc.code).inc()
+            _calls(code, principal.org_id or "" if principal else "", exc.code).inc()
             raise
-        CALLS.labels(code, principal.org_id or "", "ok").inc()
+        _calls(code, principal.org_id or "", "ok").inc()
         log.debug("gateway_call", resource=code, keys=len(keys), seconds=timer.timings)
         body_bytes, signature = signed
         return sealed_json(body_bytes, signature, audit={"first_seq": receipts[0].seq, "last_seq": receipts[-1].seq})
@@ -194,14 +205,12 @@ class Gateway:
     def _prepare(
         self, api_key: str, on_behalf_of: str | None, code: str, body: QueryRequest, keys: list[str], timer: _Timer
     ) -> _Call:
-        """Authenticate, decide, find the resource's adapter. Warm, that is one statement on a pooled connection
-        and no session: the policy, adapters and department names come from caches, and whatever misses
-        opens a read session of its own."""
+        """Authenticate, decide, find the resource's adapter. Warm, that is one statement (:class:`HotQuery`) and
+        no session: the policy, adapters and department names come from caches, and whatever misses opens a
+        read session of its own."""
         key_id, secret = identity.split_api_key(api_key or "")
         engine = engine_for(self.runtime)
-        db = self.runtime.db
-        with db.quick_connect() as conn:
-            row = conn.execute(_CHECK, {"key_id": key_id, "code": code}).first()
+        row = self.check.first(key_id=key_id, code=code)
         principal = identity.principal_from_key_row(row, secret)
         if on_behalf_of:
             principal = replace(principal, on_behalf_of=on_behalf_of.strip()[:128])
@@ -286,7 +295,7 @@ class Gateway:
             out_rows.append(
                 {
                     "key": mask(masked[key_item], key) if key_item in masked else key,
-                    "data": visible_values(row.values, clear, masked),
+                    "data": jcs_ready(visible_values(row.values, clear, masked)),  # the only untrusted values
                     "freshness": {"updated_at": row.updated_at, "verified_at": row.verified_at, "source": row.source},
                 }
             )
@@ -294,7 +303,7 @@ class Gateway:
 
         request_doc = {"resource": call.resource.code, "keys": keys, "key_item": key_item}
         request_doc.update(body.model_dump(exclude={"keys"}))
-        req_hash = request_hash(request_doc)
+        req_hash = request_hash(request_doc, ready=True)  # strings, None and lists of strings
         envelope = {
             "version": ENVELOPE_VERSION,
             "request_id": request_id,
@@ -323,7 +332,7 @@ class Gateway:
             "found": len(out_rows),
             "rows": out_rows,
         }
-        signed = sign_envelope(envelope, self.runtime.keys.signer_for(body.signature_alg))
+        signed = sign_envelope(envelope, self.runtime.keys.signer_for(body.signature_alg), ready=True)
         timer.lap("sign")
         detail_base = {
             "request_hash": req_hash,
