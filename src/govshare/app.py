@@ -83,6 +83,16 @@ class RequestContext:
             request_id_var.reset(token)
 
 
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Request ids, metrics and the query gateway's route (exchange/fastpath.py) outermost, ahead of the
+        # framework's error and telemetry middleware too: the gateway handles its own errors, and every request
+        # gets its id and metrics whatever happens inside.
+        from govshare.exchange.fastpath import GatewayFastPath
+
+        return RequestContext(GatewayFastPath(super().build_middleware_stack()))
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or (runtime.settings if runtime else get_settings())
     configure_logging(settings.log_level, settings.log_json)
@@ -119,7 +129,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if owns_runtime:
             runtime.close()
 
-    app = FastAPI(
+    app = _App(
         title="govshare 政务数据共享交换平台",
         version=__version__,
         summary="Government data sharing and exchange platform",
@@ -127,11 +137,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     install_handlers(app)
-
-    from govshare.exchange.fastpath import GatewayFastPath
-
-    app.add_middleware(GatewayFastPath)  # inside RequestContext (added after it is the outer one)
-    app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["ops 运维"], summary="Liveness")
     def healthz() -> dict[str, str]:

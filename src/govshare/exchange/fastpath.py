@@ -4,10 +4,10 @@
 its CPU for the framework: matching against every route of the application, solving dependencies, building a
 ``Request`` and running the exception middleware. This middleware answers that one route itself — it reads the
 body, validates it with the same :class:`QueryRequest` model, calls :meth:`Gateway.query` and writes the sealed
-answer or the same problem+json the application's handlers give. It sits inside ``RequestContext``, so request
-ids, HTTP metrics and the request log are as for every other route. The FastAPI route of the same path stays
-declared in ``exchange/api.py``: it describes the call in the OpenAPI document and serves it if this middleware
-is not installed.
+answer or the same problem+json the application's handlers give. It sits inside ``RequestContext`` (both wrap
+FastAPI's own middleware, see ``app._App``), so request ids, HTTP metrics and the request log are as for every
+other route. The FastAPI route of the same path stays declared in ``exchange/api.py``: it describes the call in
+the OpenAPI document and serves it if this middleware is not installed.
 """
 
 from __future__ import annotations
