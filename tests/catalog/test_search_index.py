@@ -219,6 +219,40 @@ def test_write_sessions_neither_fill_nor_read_the_cache(runtime, cast: Cast):
     assert _search(runtime, cast.a_cat, q="人口").total == 1
 
 
+def test_search_in_a_fresh_read_session_needs_no_transaction(runtime, cast: Cast):
+    """A read session that has not begun searches on a connection without a transaction (no BEGIN/ROLLBACK);
+    one that already reads in a transaction searches in it, and sees the same."""
+    publish(runtime, cast.a_cat, cast.reviewer, name="人口基础信息", **OPEN)
+    _search(runtime, None, q="人口")  # loads the per-process directory of departments and provider numbers
+    search_mod.clear_cache()
+    with runtime.db.read() as s:
+        fresh = service.search(s, actor=None, query=SearchQuery(q="人口 基础"))
+        assert not s.in_transaction()
+    with runtime.db.read() as s:
+        s.execute(text("SELECT 1"))
+        search_mod.clear_cache()
+        begun = service.search(s, actor=None, query=SearchQuery(q="人口 基础"))
+    assert fresh.total == 1 and _dump(begun) == _dump(fresh)
+
+
+def test_hits_are_checked_against_visibility_again(runtime, cast: Cast):
+    """The page and its hits are two statements that may see different snapshots: an entry the caller may no
+    longer see when the hits are read is left out, as a deleted one is."""
+    shown = publish(runtime, cast.a_cat, cast.reviewer, name="人口基础信息", **OPEN)
+    hidden, _ = create(runtime, cast.a_cat, name="人口迁移草稿信息")
+    with runtime.db.read() as s:
+        doc_of = dict(s.execute(text("SELECT resource_id, doc_id FROM catalog_search_doc")).all())
+        mine = search_mod.provider_no(s, cast.world.a.org_id)
+    page = [search_mod._PageRow(doc_of[rid], 8, 8) for rid in (shown, hidden)]
+    with runtime.db.read() as s:
+        conn = s.connection()
+        public, _ = search_mod._hit_rows(conn, page, ["人口"], "open", False, -1)
+        others, _ = search_mod._hit_rows(conn, page, ["人口"], "staff", False, mine + 1)
+        own, matched = search_mod._hit_rows(conn, page, ["人口"], "staff", False, mine)
+    assert {r.id for r in public.values()} == {r.id for r in others.values()} == {shown}
+    assert {r.id for r in own.values()} == {shown, hidden}
+
+
 def test_migration_backfills_the_counts_of_existing_postings(tmp_path):
     """An existing store at 0006 with postings: upgrading fills catalog_search_facet with their counts."""
     from govshare.config import Settings

@@ -2,7 +2,8 @@
 
 Why a token table and not FTS5/tsvector: the two engines tokenize and rank differently (bm25 vs ts_rank), so
 "same results for the same data" would need two rankers kept in step. Here both stores hold the same postings,
-produced by the same jieba code, and a query is the same SQL on both. See docs/catalog.md.
+produced by the same jieba code, and a query is the same SQL on both (but for one branch: PostgreSQL reads the
+page's hits in the same statement, to save a round trip). See docs/catalog.md.
 
 Layout, for speed: a posting (token, doc) also carries the resource's visibility bits, provider number,
 classification and a packed integer of its enumerated facets (``fkey``). A one-word query is then one range scan
@@ -10,6 +11,10 @@ of the posting index, with no join: the page is the top of that range by weight,
 GROUP BY over (provider, classification, fkey) — a few hundred rows — which Python spreads over the seven facet
 dimensions, each ignoring its own filter (disjunctive facets). A query of several words joins the rarest word's
 postings with the others' by primary key. Searches without words scan ``catalog_search_doc`` the same way.
+
+Per search, as little as possible besides the store's own work: statements are built once per shape (``_Shape``)
+and run with bound values, a cold search is one or two statements, and a read session that has not begun runs
+them without a transaction (``_reading``).
 """
 
 from __future__ import annotations
@@ -20,13 +25,32 @@ import threading
 import time
 from collections import Counter as Tally
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, true, union_all, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -289,8 +313,11 @@ def bump_epoch(session: Session) -> None:
     session.execute(ins.on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1}))
 
 
+_EPOCH = select(Counter.value).where(Counter.name == EPOCH_COUNTER)
+
+
 def current_epoch(conn) -> int:  # noqa: ANN001
-    return conn.scalar(select(Counter.value).where(Counter.name == EPOCH_COUNTER)) or 0
+    return conn.scalar(_EPOCH) or 0
 
 
 # ---- the query ---------------------------------------------------------------------------------------
@@ -391,28 +418,64 @@ def _format_bits(values: list[str]) -> int:
     return bits
 
 
-def _sql_filters(t, f: _Filters, skip: str | None = None):  # noqa: ANN001  (t: SearchToken or SearchDoc columns)
+def _filter_key(f: _Filters) -> tuple:
+    """Which filters a query has (the SQL's shape; the values are bound): provider, the length of each
+    classification value (1: 类, 3: 类+项), share, open, cycle, level, format."""
+    return (
+        bool(f.provider),
+        tuple(len(v) for v in f.classification),
+        bool(f.share_type),
+        bool(f.open_type),
+        bool(f.update_cycle),
+        bool(f.level),
+        bool(f.format),
+    )
+
+
+def _filter_params(f: _Filters) -> dict:
+    params: dict[str, Any] = {}
+    if f.provider:
+        params["f_prov"] = sorted(f.provider)
+    for i, v in enumerate(f.classification):
+        if len(v) == 3:
+            params[f"f_class{i}"] = int(v)
+        else:
+            params[f"f_class{i}_lo"], params[f"f_class{i}_hi"] = int(v) * 100, int(v) * 100 + 99
+    for name, values in (("share", f.share_type), ("open", f.open_type), ("cycle", f.update_cycle), ("level", f.level)):
+        if values:
+            params[f"f_{name}"] = sorted(values)
+    if f.format:
+        params["f_format"] = f.format
+    return params
+
+
+def _sql_filters(t, key: tuple, skip: str | None = None):  # noqa: ANN001  (t: columns with prov, class3, fkey)
+    """The filters of ``_filter_key`` ``key`` on ``t``, but the one of dimension ``skip``; values bound by name."""
+    provider, class_lengths, share, open_, cycle, level, format_ = key
     conds = []
-    if f.provider and skip != "provider":
-        conds.append(t.prov.in_(f.provider))
-    if f.classification and skip != "classification":
-        parts = []
-        for v in f.classification:
-            if len(v) == 3:
-                parts.append(t.class3 == int(v))
-            else:
-                parts.append(t.class3.between(int(v) * 100, int(v) * 100 + 99))
-        conds.append(or_(*parts))
-    if f.share_type and skip != "share_type":
-        conds.append(t.fkey.op("&")(3).in_(f.share_type))
-    if f.open_type and skip != "open_type":
-        conds.append(t.fkey.op(">>")(2).op("&")(3).in_(f.open_type))
-    if f.update_cycle and skip != "update_cycle":
-        conds.append(t.fkey.op(">>")(4).op("&")(15).in_(f.update_cycle))
-    if f.level and skip != "level":
-        conds.append(t.fkey.op(">>")(8).op("&")(7).in_(f.level))
-    if f.format and skip != "format":
-        conds.append(t.fkey.op(">>")(11).op("&")(f.format) != 0)
+    if provider and skip != "provider":
+        conds.append(t.prov.in_(bindparam("f_prov", expanding=True)))
+    if class_lengths and skip != "classification":
+        conds.append(
+            or_(
+                *[
+                    t.class3 == bindparam(f"f_class{i}")
+                    if n == 3
+                    else t.class3.between(bindparam(f"f_class{i}_lo"), bindparam(f"f_class{i}_hi"))
+                    for i, n in enumerate(class_lengths)
+                ]
+            )
+        )
+    if share and skip != "share_type":
+        conds.append(t.fkey.op("&")(3).in_(bindparam("f_share", expanding=True)))
+    if open_ and skip != "open_type":
+        conds.append(t.fkey.op(">>")(2).op("&")(3).in_(bindparam("f_open", expanding=True)))
+    if cycle and skip != "update_cycle":
+        conds.append(t.fkey.op(">>")(4).op("&")(15).in_(bindparam("f_cycle", expanding=True)))
+    if level and skip != "level":
+        conds.append(t.fkey.op(">>")(8).op("&")(7).in_(bindparam("f_level", expanding=True)))
+    if format_ and skip != "format":
+        conds.append(t.fkey.op(">>")(11).op("&")(bindparam("f_format")) != 0)
     return and_(true(), *conds)
 
 
@@ -550,42 +613,38 @@ _df_cache: dict[str, tuple[float, int]] = {}
 _DF_TTL = 600.0
 
 
-def _rarest_first(session: Session, tokens: list[str]) -> list[str]:
+def _rarest_first(conn: Connection, tokens: list[str]) -> list[str]:
     """Order words by rarity, so a multi-word query on SQLite (a nested loop) walks the shortest posting list
     first. The estimate is the number of a word's facet-count rows (capped): it grows with the postings and costs
     a fraction of counting them; the words not yet known are estimated in one statement. It only steers the
     plan, never the result, so a per-process value up to ten minutes old is good enough."""
     if len(tokens) < 2:
         return tokens
-    if session.get_bind().dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         return sorted(tokens)  # PostgreSQL orders the join itself from its statistics (merge or hash join)
     now = time.monotonic()
     stale = [t for t in tokens if (hit := _df_cache.get(t)) is None or hit[0] < now]
     if stale:
-        parts = []
-        for i, t in enumerate(stale):
-            capped = select(literal(1).label("one")).where(SearchFacet.token == t).limit(5_000).subquery(f"c{i}")
-            parts.append(select(literal(i), func.count()).select_from(capped))
         if len(_df_cache) > 50_000:
             _df_cache.clear()
-        for i, n in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        stmt = _template(("df", len(stale)), lambda: _df_statement(len(stale)))
+        for i, n in conn.execute(stmt, {f"w{i}": t for i, t in enumerate(stale)}):
             _df_cache[stale[i]] = (now + _DF_TTL, n or 0)
     counts = {t: _df_cache[t][1] for t in tokens}
     return sorted(tokens, key=lambda t: (counts[t], t))
 
 
-def _matched(session: Session, tokens: list[str]):
-    """(doc_id, score, vis, prov, class3, fkey) of every resource containing all ``tokens``."""
-    first, *rest = _rarest_first(session, tokens)
-    t1 = SearchToken.__table__.alias("t1")
-    score = t1.c.weight
-    stmt = select(t1.c.doc_id, t1.c.vis, t1.c.prov, t1.c.class3, t1.c.fkey)
-    frm = t1
-    for i, tok in enumerate(rest, start=2):
-        ti = SearchToken.__table__.alias(f"t{i}")
-        frm = frm.join(ti, and_(ti.c.token == tok, ti.c.doc_id == t1.c.doc_id))
-        score = score + ti.c.weight
-    return stmt.add_columns(score.label("score")).select_from(frm).where(t1.c.token == first).subquery("m")
+def _df_statement(words: int):
+    parts = []
+    for i in range(words):
+        capped = (
+            select(literal(1).label("one"))
+            .where(SearchFacet.token == bindparam(f"w{i}"))
+            .limit(5_000)
+            .subquery(f"c{i}")
+        )
+        parts.append(select(literal(i), func.count()).select_from(capped))
+    return union_all(*parts) if words > 1 else parts[0]
 
 
 #: One-word searches read their facets from catalog_search_facet (tests switch it off to compare with counting
@@ -594,7 +653,8 @@ USE_FACET_COUNTS = True
 
 # ---- the result cache ----------------------------------------------------------------------------------
 CACHE_SIZE = 2048
-_cache: WeakKeyDictionary = WeakKeyDictionary()  # runtime -> OrderedDict(key -> (providers, combos, rows, total))
+#: runtime -> OrderedDict(key -> (epoch, providers, combos, rows, total))
+_cache: WeakKeyDictionary = WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -624,23 +684,305 @@ def clear_cache() -> None:
     _df_cache.clear()
 
 
-def _visible_conds(cols, actor: Principal | None, query: SearchQuery, mine: int) -> list:  # noqa: ANN001
+# ---- the statements ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """All a search's SQL depends on but its values, which are bound by name: ``:w0``… the words (``:w0`` first
+    in the join), ``:mine`` the caller's provider number, ``:status``, the filters' (``_filter_params``),
+    ``:limit`` and ``:cursor_key``/``:cursor_doc``."""
+
+    dialect: str
+    words: int
+    sort: str
+    vis: str  # "open": the open catalog (the public, or open_only) · "staff" · "all" (reviewers)
+    mine: bool  # only the caller's department
+    status: str  # workflow-state filter: "" · "all" (reviewers) · "own" · "own+published"
+    filters: tuple  # _filter_key
+    counted: bool  # one word: the facets from catalog_search_facet
+    facets: bool
+    cursor: bool
+    epoch: bool  # the statement also reads the catalog epoch, for the result cache
+
+    @property
+    def hits_in_main(self) -> bool:
+        """Whether the main statement also reads the page's hits. On PostgreSQL that saves a round trip; SQLite
+        runs in-process, where a second statement costs none and empty hit columns on every facet row would
+        cost their result processing."""
+        return self.facets and self.sort == "relevance" and self.dialect == "postgresql"
+
+
+#: Searches of one shape share one statement, built once per process: building a statement of this size and
+#: computing SQLAlchemy's cache key for it cost more CPU than the store spends on most searches.
+_templates: dict[tuple, Any] = {}
+TEMPLATES_MAX = 1024
+
+
+def _template(key: tuple, build: Callable[[], Any]) -> Any:
+    stmt = _templates.get(key)
+    if stmt is None:
+        if len(_templates) >= TEMPLATES_MAX:  # shapes are few; odd classification lists must not grow it forever
+            _templates.clear()
+        stmt = _templates[key] = build()
+    return stmt
+
+
+def _visible_conds(cols, vis: str, mine: bool) -> list:  # noqa: ANN001
     """What the caller may see, on any relation with ``vis`` and ``prov`` columns (postings, docs, facet counts):
-    the public the open catalog, staff the published catalog and their own department's entries, reviewers all.
-    ``vis`` is compared by value, not by bit mask: PostgreSQL then estimates the match count from its statistics
-    and picks a merge join for several words (a bit-mask predicate gets a blind guess and a nested loop)."""
+    the public the open catalog, staff the published catalog and their own department's entries (``:mine``),
+    reviewers all. ``vis`` is compared by value, not by bit mask: PostgreSQL then estimates the match count from
+    its statistics and picks a merge join for several words (a bit-mask predicate gets a blind guess and a
+    nested loop)."""
     visible = [true()]
-    if actor is None or query.open_only:
+    if vis == "open":
         visible.append(cols.vis == VIS_LISTED | VIS_OPEN)
-    elif not is_reviewer(actor):
-        visible.append(or_(cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]), cols.prov == mine))
-    if query.mine:
-        visible.append(cols.prov == mine)
+    elif vis == "staff":
+        visible.append(or_(cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]), cols.prov == bindparam("mine")))
+    if mine:
+        visible.append(cols.prov == bindparam("mine"))
     return visible
 
 
+def _status_conds(cols, status: str) -> list:  # noqa: ANN001
+    """Workflow states are seen only on one's own entries (and by reviewers); to everyone else a published entry
+    is just "published", whatever change its department is preparing."""
+    if not status:
+        return []
+    states = SearchDoc.status.in_(bindparam("status", expanding=True))
+    if status == "all":
+        return [states]
+    own = and_(cols.prov == bindparam("mine"), states)
+    if status == "own":
+        return [own]
+    others = and_(cols.prov != bindparam("mine"), cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]))
+    return [or_(own, others)]
+
+
+def _matched(words: int):
+    """(doc_id, vis, prov, class3, fkey, score) of every resource containing all the words ``:w0``…"""
+    t1 = SearchToken.__table__.alias("t1")
+    score = t1.c.weight
+    frm = t1
+    for i in range(1, words):
+        ti = SearchToken.__table__.alias(f"t{i + 1}")
+        frm = frm.join(ti, and_(ti.c.token == bindparam(f"w{i}"), ti.c.doc_id == t1.c.doc_id))
+        score = score + ti.c.weight
+    return (
+        select(t1.c.doc_id, t1.c.vis, t1.c.prov, t1.c.class3, t1.c.fkey, score.label("score"))
+        .select_from(frm)
+        .where(t1.c.token == bindparam("w0"))
+        .subquery("m")
+    )
+
+
+def _relation(shape: _Shape):
+    """(columns, score, from-clause) of the matched set: the postings of the words, or every resource when there
+    are none."""
+    if not shape.words:
+        return SearchDoc.__table__.c, None, SearchDoc.__table__
+    m = _matched(shape.words)
+    needs_doc = bool(shape.status) or shape.sort != "relevance"
+    return m.c, m.c.score, (m.join(SearchDoc, SearchDoc.doc_id == m.c.doc_id) if needs_doc else m)
+
+
+def _sort_columns(shape: _Shape, score):  # noqa: ANN001
+    """(order expression, key column, descending) of the page's sort."""
+    if shape.sort == "relevance":
+        return score, score, True
+    if shape.sort == "newest":
+        return SearchDoc.sort_us, SearchDoc.sort_us, True
+    if shape.sort == "name":
+        name = SearchDoc.name.collate("C") if shape.dialect == "postgresql" else SearchDoc.name
+        return name, SearchDoc.name, False
+    return SearchDoc.code, SearchDoc.code, False
+
+
+def _after_cursor(order, doc_id, sort: str):  # noqa: ANN001
+    """Keyset condition: after (``:cursor_key``, ``:cursor_doc``) in the page's order."""
+    key, last = bindparam("cursor_key"), bindparam("cursor_doc")
+    if sort == "relevance":  # score desc, doc id asc
+        return or_(order < key, and_(order == key, doc_id > last))
+    if sort == "newest":
+        return or_(order < key, and_(order == key, doc_id < last))
+    return or_(order > key, and_(order == key, doc_id > last))
+
+
+def _main_statement(shape: _Shape):
+    """Facets, page and epoch in one statement (one round trip): two small groupings over the matches — by
+    provider with the other filters, by (classification, facet key) with the provider filter (grouping by all
+    three would return one row per provider × combination: thousands, not hundreds) — then, sorted by relevance,
+    the page (with its hits if ``shape.hits_in_main``, as ``_hits_statement`` reads them), and the catalog epoch
+    for the result cache. Rows are (kind, a, b, c, n[, hit columns]): provider counts (0, prov, -, -, n),
+    combinations (1, -, class3, fkey, n), the page (2, doc id, item position, -, score[, hit]), the epoch
+    (3, -, -, -, epoch).
+
+    Several words (or a workflow-state filter): the matches are one pass over the postings, a CTE (both stores
+    materialize it, as it is read more than once), so the words are joined once. One word: the groupings read the
+    word's precomputed counts in catalog_search_facet instead — a few thousand rows at most, however many
+    resources match — and the page is the head of the rank index."""
+    cols, score, source = _relation(shape)
+    visible = [*_visible_conds(cols, shape.vis, shape.mine), *_status_conds(cols, shape.status)]
+    with_page = shape.sort == "relevance"
+    empty: list = []
+    if shape.counted:
+        F = SearchFacet.__table__.c
+        fm = (
+            select(F.prov, F.class3, F.fkey, F.n)
+            .where(F.token == bindparam("w0"), *_visible_conds(F, shape.vis, shape.mine))
+            .subquery("fm")
+        )
+        tally = func.sum(fm.c.n)
+    else:
+        fm_cols = [cols.prov, cols.class3, cols.fkey] + ([cols.doc_id, score.label("score")] if with_page else [])
+        fm = select(*fm_cols).select_from(source).where(*visible).cte("fm")
+        tally = func.count()
+    provider_only = (shape.filters[0], (), False, False, False, False, False)
+    branches = [
+        select(literal(0), fm.c.prov, literal(0), literal(0), tally)
+        .where(_sql_filters(fm.c, shape.filters, skip="provider"))
+        .group_by(fm.c.prov),
+        select(literal(1), literal(0), fm.c.class3, fm.c.fkey, tally)
+        .where(_sql_filters(fm.c, provider_only))
+        .group_by(fm.c.class3, fm.c.fkey),
+    ]
+    if with_page:
+        page_of = source if shape.counted else fm
+        top = select(page_of.c.doc_id, page_of.c.score).where(_sql_filters(page_of.c, shape.filters))
+        limit = bindparam("limit", type_=Integer)
+        if shape.counted:
+            # No page when the counts show no visible match (a scan for none would read all the word's postings):
+            # a limit of 0 is decided before the scan on both stores, a condition in WHERE is not on SQLite.
+            fx = SearchFacet.__table__.alias("fx")
+            any_match = select(literal(1)).where(
+                fx.c.token == bindparam("w0"),
+                *_visible_conds(fx.c, shape.vis, shape.mine),
+                _sql_filters(fx.c, shape.filters),
+            )
+            top = top.where(*visible)
+            limit = case((any_match.exists(), limit), else_=0)
+        if shape.cursor:
+            top = top.where(_after_cursor(page_of.c.score, page_of.c.doc_id, "relevance"))
+        top = top.order_by(page_of.c.score.desc(), page_of.c.doc_id.asc()).limit(limit).subquery("top")
+    if with_page and shape.hits_in_main:
+        # The page's hits: one row per (entry, matching item). First, as a union takes its column names and types
+        # from its first branch; the other branches leave the hit columns empty.
+        hits = select(
+            literal(2).label("kind"),
+            top.c.doc_id.label("a"),
+            Item.position.label("b"),
+            literal(0).label("c"),
+            top.c.score.label("n"),
+            *_hit_columns(),
+        ).select_from(
+            top.join(SearchDoc, SearchDoc.doc_id == top.c.doc_id)
+            .join(Resource, Resource.id == SearchDoc.resource_id)
+            .outerjoin(Item, and_(Item.resource_id == Resource.id, _items_matching(shape.words)))
+        )
+        empty = [null()] * (len(hits.selected_columns) - 5)
+        branches = [hits, *(b.add_columns(*empty) for b in branches)]
+    elif with_page:
+        branches.append(select(literal(2), top.c.doc_id, literal(0), literal(0), top.c.score))
+    if shape.epoch:
+        epoch = select(literal(3), literal(0), literal(0), literal(0), Counter.value)
+        branches.append(epoch.add_columns(*empty).where(Counter.name == EPOCH_COUNTER))
+    return union_all(*branches)
+
+
+def _count_statement(shape: _Shape):
+    cols, _, source = _relation(shape)
+    return (
+        select(func.count())
+        .select_from(source)
+        .where(
+            *_visible_conds(cols, shape.vis, shape.mine),
+            *_status_conds(cols, shape.status),
+            _sql_filters(cols, shape.filters),
+        )
+    )
+
+
+def _page_statement(shape: _Shape):
+    """The page on its own (facets off, or not sorted by relevance): keyset on (sort key, doc id)."""
+    cols, score, source = _relation(shape)
+    order, key_col, desc = _sort_columns(shape, score)
+    doc_id = cols.doc_id
+    conds = [
+        *_visible_conds(cols, shape.vis, shape.mine),
+        *_status_conds(cols, shape.status),
+        _sql_filters(cols, shape.filters),
+    ]
+    if shape.cursor:
+        conds.append(_after_cursor(order, doc_id, shape.sort))
+    if shape.sort == "relevance":
+        ordering = (order.desc(), doc_id.asc())
+    else:
+        ordering = (order.desc(), doc_id.desc()) if desc else (order.asc(), doc_id.asc())
+    return (
+        select(doc_id.label("doc_id"), key_col.label("k"), (score if score is not None else literal(0)).label("score"))
+        .select_from(source)
+        .where(*conds)
+        .order_by(*ordering)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+def _hit_columns(with_items: bool = True) -> list:
+    """A hit's columns: the entry as listed, its packed facets (for the level) and a matching item's name."""
+    R = Resource
+    cols = [
+        SearchDoc.fkey, R.id, R.code, R.name, R.summary, R.provider_org_id, R.classification_code, R.share_type,
+        R.open_type, R.update_cycle, R.formats, R.status, R.is_listed, R.completeness, R.modified_at,
+    ]  # fmt: skip
+    return [*cols, Item.name.label("item_name")] if with_items else cols
+
+
+def _items_matching(words: int):
+    """Data items whose name contains one of the words (``:like0``…, see ``_contains_pattern``)."""
+    return or_(*[func.lower(Item.name).like(bindparam(f"like{i}", type_=String), escape="/") for i in range(words)])
+
+
+def _hits_statement(words: int, vis: str, mine: bool):
+    """The resources of a page read before (``:ids``: from the cache, or sorted other than by relevance) and
+    their data items whose name contains a word: a left join on the covering item index. The caller's
+    visibility is checked again, as the page may come from another snapshot."""
+    stmt = select(SearchDoc.doc_id, *_hit_columns(with_items=bool(words))).join(
+        Resource, Resource.id == SearchDoc.resource_id
+    )
+    if words:
+        stmt = stmt.outerjoin(Item, and_(Item.resource_id == Resource.id, _items_matching(words)))
+        stmt = stmt.order_by(SearchDoc.doc_id, Item.position)
+    return stmt.where(
+        SearchDoc.doc_id.in_(bindparam("ids", expanding=True)), *_visible_conds(SearchDoc.__table__.c, vis, mine)
+    )
+
+
+def _contains_pattern(word: str) -> str:
+    """A LIKE pattern for "contains ``word``", escaped with ``/``."""
+    return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+@contextmanager
+def _reading(session: Session) -> Iterator[Connection]:
+    """The connection a search reads on. A read session that has not begun: a pooled connection without a
+    transaction (``Database.quick_connect``) — no BEGIN and ROLLBACK round trips, no session bookkeeping; each
+    statement then reads the latest committed state on its own (why that is safe: ``search``). Otherwise the
+    session's own connection: a caller already reading in a transaction keeps its snapshot, and a write session
+    sees its own changes."""
+    rt = session.info.get("runtime")
+    if rt is not None and not session.info.get("writable", True) and not session.in_transaction():
+        with rt.db.quick_connect() as conn:
+            yield conn
+    else:
+        yield session.connection()
+
+
 def search(session: Session, *, actor: Principal | None, query: SearchQuery, org_names) -> SearchResult:  # noqa: ANN001
-    """``org_names``: a dict of organization names, or a callable taking the ids needed and returning one."""
+    """``org_names``: a dict of organization names, or a callable taking the ids needed and returning one.
+
+    A cold search is two statements: the facets, the page and the catalog epoch in one, then the page's hits.
+    They may run without a common snapshot (``_reading``). That is safe: the epoch is read in the same statement
+    as the counts it keys in the cache, and the hits statement checks the visibility of each entry again, so an
+    entry whose visibility changed in between is left out, as a deleted one is; at worst the total counts an
+    entry that was changed a moment later."""
     _validate(query)
     names_for = org_names if callable(org_names) else (lambda need: org_names)
     tokens = query_tokens(query.q)[:MAX_WORDS] if query.q.strip() else []
@@ -651,156 +993,12 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
     if query.q.strip() and not tokens:  # only punctuation or stop words: nothing can match
         return SearchResult(total=0, items=[], facets={n: [] for n in FACETS}, next_cursor=None, tokens=[])
     f = _filters(session, query)
-
-    # The matched set: postings of the words, or every resource when there are none.
-    needs_doc = bool(query.status) or (tokens and sort != "relevance")
-    if tokens:
-        m = _matched(session, tokens)
-        cols, score = m.c, m.c.score
-        source = m.join(SearchDoc, SearchDoc.doc_id == m.c.doc_id) if needs_doc else m
-    else:
-        cols, score, source = SearchDoc.__table__.c, None, SearchDoc.__table__
     mine = provider_no(session, actor.org_id) if actor is not None and actor.org_id else -1
-    visible = _visible_conds(cols, actor, query, mine)
-    if query.status:
-        # Workflow states are seen only on one's own entries (and by reviewers); to everyone else a published
-        # entry is just "published", whatever change its department is preparing.
-        if actor is not None and is_reviewer(actor):
-            visible.append(SearchDoc.status.in_(query.status))
-        else:
-            own = and_(cols.prov == mine, SearchDoc.status.in_(query.status))
-            others = and_(cols.prov != mine, cols.vis.in_([VIS_LISTED, VIS_LISTED | VIS_OPEN]))
-            visible.append(or_(own, others) if "published" in query.status else own)
-    visible_sql = and_(*visible)
-
-    conn = session.connection()  # Core statements: no ORM entities to build
-    # The page: keyset on (sort key, doc id).
-    doc_id = cols.doc_id
-    name_col = SearchDoc.name.collate("C") if session.get_bind().dialect.name == "postgresql" else SearchDoc.name
-    if sort == "relevance":
-        order, key_col, key_type, desc = score, score, int, True
-    elif sort == "newest":
-        order, key_col, key_type, desc = SearchDoc.sort_us, SearchDoc.sort_us, int, True
-    elif sort == "name":
-        order, key_col, key_type, desc = name_col, SearchDoc.name, str, False
-    else:
-        order, key_col, key_type, desc = SearchDoc.code, SearchDoc.code, str, False
-    keyset = true()
-    if query.cursor:
-        value, last = _decode_cursor(query.cursor, fp, key_type)
-        if sort == "relevance":  # score desc, doc id asc
-            keyset = or_(order < value, and_(order == value, doc_id > last))
-        elif desc:
-            keyset = or_(order < value, and_(order == value, doc_id < last))
-        else:
-            keyset = or_(order > value, and_(order == value, doc_id > last))
-    if sort == "relevance":
-        ordering = (order.desc(), doc_id.asc())
-    else:
-        ordering = (order.desc(), doc_id.desc()) if desc else (order.asc(), doc_id.asc())
-
-    # Facet counts, total and page of a read session are cached per process, keyed by the catalog epoch that the
-    # same snapshot shows: any committed catalog change bumps the epoch, so a cached result is never stale. Write
-    # sessions neither read nor fill the cache (they may see their own uncommitted epoch).
-    rt = session.info.get("runtime")
-    cache_key = None
-    cached = None
-    if query.facets and rt is not None and not session.info.get("writable", True):
-        reviewer = actor is not None and is_reviewer(actor)
-        cache_key = (fp, actor is None, reviewer, mine, query.cursor, query.limit, current_epoch(conn))
-        cached = _cache_get(rt, cache_key)
-    if cached is not None:
-        providers, combos, cached_rows, total = cached
-        rows = list(cached_rows)
-    else:
-        counted = USE_FACET_COUNTS and len(tokens) == 1 and not query.status
-        combos: list[tuple] = []
-        providers: Tally = Tally()
-        rows: list[_PageRow] | None = None
-        if query.facets:
-            # One pass over the matches (a CTE, materialized by both stores as it is read more than once), two small
-            # groupings: by provider with the other filters, by (classification, facet key) with the provider filter
-            # (grouping by all three would return one row per provider × combination: thousands, not hundreds).
-            # Sorted by relevance, the page is a third branch of the same statement, so a multi-word query joins its
-            # postings once.
-            #
-            # One word (no workflow-state filter): the same two groupings read the word's precomputed counts in
-            # catalog_search_facet instead — a few thousand rows at most, however many resources match — and the page
-            # is read separately from the head of the rank index.
-            with_page = sort == "relevance" and not counted
-            if counted:
-                F = SearchFacet.__table__.c
-                m = (
-                    select(F.prov, F.class3, F.fkey, F.n)
-                    .where(F.token == tokens[0], *_visible_conds(F, actor, query, mine))
-                    .subquery("fm")
-                )
-                tally = func.sum(m.c.n)
-            else:
-                m_cols = [cols.prov, cols.class3, cols.fkey] + (
-                    [cols.doc_id, score.label("score")] if with_page else []
-                )
-                m = select(*m_cols).select_from(source).where(visible_sql).cte("fm")
-                tally = func.count()
-            prov_filter = _sql_filters(m.c, _Filters(f.provider, [], set(), set(), set(), 0, set()))
-            branches = [
-                select(literal(0), m.c.prov, literal(0), literal(0), tally)
-                .where(_sql_filters(m.c, f, skip="provider"))
-                .group_by(m.c.prov),
-                select(literal(1), literal(0), m.c.class3, m.c.fkey, tally)
-                .where(prov_filter)
-                .group_by(m.c.class3, m.c.fkey),
-            ]
-            if with_page:
-                m_keyset = true()
-                if query.cursor:
-                    m_keyset = or_(m.c.score < value, and_(m.c.score == value, m.c.doc_id > last))
-                top = (
-                    select(
-                        literal(2).label("kind"), m.c.doc_id, literal(0).label("b"), literal(0).label("c"), m.c.score
-                    )
-                    .where(_sql_filters(m.c, f), m_keyset)
-                    .order_by(m.c.score.desc(), m.c.doc_id.asc())
-                    .limit(query.limit + 1)
-                    .subquery("top")
-                )
-                branches.append(select(*top.c))
-            page_rows = []
-            for kind, a, class3, fkey, n in conn.execute(union_all(*branches)):
-                if kind == 0:
-                    providers[a] += n
-                elif kind == 1:
-                    combos.append((0, class3, fkey, n))
-                else:
-                    page_rows.append(_PageRow(a, n, n))
-            if with_page:
-                rows = sorted(page_rows, key=lambda r: (-r.k, r.doc_id))
-            # the provider grouping has every filter but the provider's: its filtered sum is the number of matches
-            total = sum(n for p, n in providers.items() if not f.provider or p in f.provider)
-            if total == 0:
-                rows = []
-        else:
-            total = conn.scalar(select(func.count()).select_from(source).where(visible_sql, _sql_filters(cols, f))) or 0
-
-        if rows is None:
-            page_cols = [doc_id.label("doc_id"), key_col.label("k")]
-            if score is not None and sort != "relevance":
-                page_cols.append(score.label("score"))
-            page = (
-                select(*page_cols)
-                .select_from(source)
-                .where(visible_sql, _sql_filters(cols, f), keyset)
-                .order_by(*ordering)
-                .limit(query.limit + 1)
-            )
-            rows = [_PageRow(r.doc_id, r.k, getattr(r, "score", 0)) for r in conn.execute(page)]
-        if cache_key is not None:
-            _cache_put(rt, cache_key, (providers, combos, tuple(rows), total))
+    with _reading(session) as conn:
+        rows, providers, combos, total, found, matched = _run(session, conn, actor, query, tokens, sort, fp, f, mine)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_cursor = _encode_cursor(fp, [rows[-1].k, rows[-1].doc_id]) if more and rows else None
-    found, matched = _hit_rows(conn, rows, tokens)
-
     need = set(_orgs_of_providers(session, set(providers)).values()) | {r.provider_org_id for r in found.values()}
     names = names_for(need)
     if query.facets:
@@ -811,27 +1009,101 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
     return SearchResult(total=total, items=hits, facets=facets, next_cursor=next_cursor, tokens=tokens)
 
 
-def _hit_rows(conn, rows, tokens: list[str]) -> tuple[dict, dict[str, list[str]]]:  # noqa: ANN001
-    """The page's resources and, per resource, the names of its data items that mention a query word — one
-    statement (a left join on the covering item index), so one round trip to the store."""
+def _run(session: Session, conn: Connection, actor, query: SearchQuery, tokens, sort, fp, f, mine):  # noqa: ANN001
+    """The statements of a search: (page rows, provider counts, facet combinations, total, hits, matched items)."""
+    reviewer = actor is not None and is_reviewer(actor)
+    rt = session.info.get("runtime")
+    # Facet counts, total and page of a read session are cached per process with the catalog epoch that the
+    # statement computing them saw: any committed catalog change bumps the epoch, so an entry is used only while
+    # the epoch read before it is unchanged. Write sessions neither read nor fill the cache (they may see their
+    # own uncommitted epoch).
+    cacheable = query.facets and rt is not None and not session.info.get("writable", True)
+    status = ""
+    if query.status:
+        status = "all" if reviewer else "own+published" if "published" in query.status else "own"
+    shape = _Shape(
+        dialect=conn.dialect.name,
+        words=len(tokens),
+        sort=sort,
+        vis="open" if actor is None or query.open_only else "all" if reviewer else "staff",
+        mine=query.mine,
+        status=status,
+        filters=_filter_key(f),
+        counted=USE_FACET_COUNTS and len(tokens) == 1 and not query.status,
+        facets=query.facets,
+        cursor=bool(query.cursor),
+        epoch=cacheable,
+    )
+    params: dict[str, Any] = {"mine": mine, "limit": query.limit + 1, "status": list(query.status), **_filter_params(f)}
+    if query.cursor:
+        key_type = str if sort in ("name", "code") else int
+        params["cursor_key"], params["cursor_doc"] = _decode_cursor(query.cursor, fp, key_type)
+
+    found: dict | None = None  # the hits, when the statement computing the page read them too
+    matched: dict[str, list[str]] = {}
+    cache_key = (fp, actor is None, reviewer, mine, query.cursor, query.limit) if cacheable else None
+    entry = _cache_get(rt, cache_key) if cache_key is not None else None
+    if entry is not None and entry[0] == current_epoch(conn):
+        _, providers, combos, cached_rows, total = entry
+        rows = list(cached_rows)
+    else:
+        params.update({f"w{i}": t for i, t in enumerate(_rarest_first(conn, tokens))})
+        providers: Tally = Tally()
+        combos: list[tuple] = []
+        rows: list[_PageRow] | None = None
+        epoch = 0
+        if query.facets:
+            if shape.hits_in_main:
+                params.update({f"like{i}": _contains_pattern(t) for i, t in enumerate(tokens)})
+            main = _template(("main", shape), lambda: _main_statement(shape))
+            page: dict[int, int] = {}
+            items: dict[str, list[tuple[int, str]]] = {}
+            hits: dict = {}
+            for row in conn.execute(main, params):
+                kind, a, b, c, n = row[:5]
+                if kind == 0:
+                    providers[a] += n
+                elif kind == 1:
+                    combos.append((0, b, c, n))
+                elif kind == 2:
+                    page[a] = n
+                    if shape.hits_in_main:
+                        hits.setdefault(a, row)
+                        if row.item_name is not None:
+                            items.setdefault(row.id, []).append((b, row.item_name))
+                else:
+                    epoch = n
+            if sort == "relevance":
+                rows = sorted((_PageRow(d, n, n) for d, n in page.items()), key=lambda r: (-r.k, r.doc_id))
+            if shape.hits_in_main:
+                found, matched = hits, {rid: [name for _, name in sorted(v)] for rid, v in items.items()}
+            # the provider grouping has every filter but the provider's: its filtered sum is the number of matches
+            total = sum(n for p, n in providers.items() if not f.provider or p in f.provider)
+            if total == 0:
+                rows = []
+        else:
+            total = conn.scalar(_template(("count", shape), lambda: _count_statement(shape)), params) or 0
+        if rows is None:
+            page_stmt = _template(("page", shape), lambda: _page_statement(shape))
+            rows = [_PageRow(r.doc_id, r.k, r.score) for r in conn.execute(page_stmt, params)]
+        if cache_key is not None:
+            _cache_put(rt, cache_key, (epoch, providers, combos, tuple(rows), total))
+    if found is None:
+        found, matched = _hit_rows(conn, rows[: query.limit], tokens, shape.vis, query.mine, mine)
+    return rows, providers, combos, total, found, matched
+
+
+def _hit_rows(conn: Connection, rows, tokens: list[str], vis: str, only_mine: bool, mine: int):  # noqa: ANN001
+    """The page's resources (those the caller may still see: ``vis``, ``only_mine``, ``mine`` as in
+    ``_visible_conds``) and, per resource, the names of its data items that mention a query word."""
     if not rows:
         return {}, {}
-    R = Resource
-    cols = [
-        SearchDoc.doc_id, SearchDoc.fkey, R.id, R.code, R.name, R.summary, R.provider_org_id,
-        R.classification_code, R.share_type, R.open_type, R.update_cycle, R.formats, R.status, R.is_listed,
-        R.completeness, R.modified_at,
-    ]  # fmt: skip
-    stmt = select(*cols).join(R, R.id == SearchDoc.resource_id)
-    if tokens:
-        names_match = or_(*[func.lower(Item.name).contains(t, autoescape=True) for t in tokens])
-        stmt = stmt.add_columns(Item.name.label("item_name")).outerjoin(
-            Item, and_(Item.resource_id == R.id, names_match)
-        )
-        stmt = stmt.order_by(SearchDoc.doc_id, Item.position)
+    stmt = _template(("hits", len(tokens), vis, only_mine), lambda: _hits_statement(len(tokens), vis, only_mine))
+    params = {"ids": [r.doc_id for r in rows], "mine": mine}
+    params.update({f"like{i}": _contains_pattern(t) for i, t in enumerate(tokens)})
     found: dict = {}
     matched: dict[str, list[str]] = {}
-    for r in conn.execute(stmt.where(SearchDoc.doc_id.in_([r.doc_id for r in rows]))):
+    for r in conn.execute(stmt, params):
         found.setdefault(r.doc_id, r)
         if tokens and r.item_name is not None:
             matched.setdefault(r.id, []).append(r.item_name)
@@ -842,7 +1114,7 @@ def _hits(actor, rows, found: dict, matched: dict, sort: str, org_names: dict[st
     hits = []
     for row in rows:
         r = found.get(row.doc_id)
-        if r is None:  # deleted between the two statements
+        if r is None:  # deleted, or no longer visible, since the page was read
             continue
         score = row.k if sort == "relevance" else row.score
         hits.append(
