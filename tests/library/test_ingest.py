@@ -166,6 +166,45 @@ def test_reingesting_the_same_file_changes_nothing(lib, tmp_path, runtime):
     assert lib.record(PERSON_CODE, rows[0][0]).provenance.verified_ingest_id == third.id
 
 
+def test_a_batch_gets_its_change_sequences_in_key_order(lib, tmp_path, runtime):
+    rows = person_rows(60, seed=9)
+    lib.ingest(PERSON_CODE, write_csv(tmp_path / "a.csv", PERSON_HEADER, rows), batch_size=25)  # fresh table
+    changed = [list(r) for r in rows[40:10:-1]]
+    for r in changed:
+        r[8] = "迁出" if r[8] != "迁出" else "正常"
+    new = person_rows(75, seed=9)[60:]
+    second = lib.ingest(PERSON_CODE, write_csv(tmp_path / "b.csv", PERSON_HEADER, new + changed), batch_size=25)
+    assert (second.inserted, second.updated) == (15, 30)  # existing keys: staged, closed and inserted
+    with runtime.db.read() as s:
+        versions = s.execute(text("SELECT valid_from, key FROM library_record ORDER BY id")).all()
+    batches: dict = {}
+    for valid_from, key in versions:
+        batches.setdefault(valid_from, []).append(key)
+    assert len(batches) == 3 + 2  # a batch is one time
+    assert all(keys == sorted(keys) for keys in batches.values())
+
+
+def test_the_sqlite_payload_carries_keys_and_data_exactly_in_key_order():
+    """json_each hands out each member's label (hash and key, escapes undone) and its data text as written."""
+    import sqlite3
+
+    from govshare.library.compiler import ProcessedChunk
+
+    keys = ['b"q', "a\\b", "c/é", "z\t", "中文"]
+    datas = ['["x"]', '["a\\"b"]', '["\\\\"]', '[null,"y"]', '["中"]']
+    hashes = [f"{i:032x}" for i in range(len(keys))]
+    chunk = ProcessedChunk(keys=keys, datas=datas, hashes=hashes)
+    payload = store.build_payload(chunk, "sqlite", store.Stamp(1, 1, utcnow()))
+    rows = (
+        sqlite3.connect(":memory:")
+        .execute(
+            "SELECT substr(j.key, 33), j.value, substr(j.key, 1, 32) FROM json_each(CAST(? AS TEXT)) AS j", (payload,)
+        )
+        .fetchall()
+    )
+    assert rows == sorted(zip(keys, datas, hashes, strict=True))
+
+
 def test_versions_as_of_and_changes_since(lib, tmp_path, runtime):
     rows = person_rows(20, seed=7)
     v1 = lib.ingest(PERSON_CODE, write_csv(tmp_path / "v1.csv", PERSON_HEADER, rows))

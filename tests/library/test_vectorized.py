@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from govshare.library.base_schemas import base_schema
-from govshare.library.compiler import ProcessedChunk, RowProcessor
+from govshare.library.compiler import HASH_HEX, ProcessedChunk, RowProcessor
 from govshare.library.readers import open_source
 from govshare.library.store import Stamp
 from govshare.library.vectorized import ArrowChunk, VectorProcessor, supports
@@ -94,6 +94,11 @@ def _arrow(rows: list[tuple[int, tuple]], width: int) -> ArrowChunk:
     return ArrowChunk(columns=columns, numbers=pa.array([r[0] for r in rows], pa.int64()), rows_read=len(rows))
 
 
+def _members(payload: bytes) -> list[tuple[str, list, str]]:
+    """(content hash, data, key) of each record of a SQLite payload (``"<hash><key>": <data>`` members)."""
+    return [(label[:HASH_HEX], data, label[HASH_HEX:]) for label, data in orjson.loads(payload).items()]
+
+
 def _by_key(out: ProcessedChunk, payload: bytes | None = None) -> dict:
     return dict(zip(out.keys, zip(out.datas, out.hashes, strict=True), strict=True)) if out.datas else {}
 
@@ -119,9 +124,10 @@ def test_fast_path_accepts_only_what_the_row_processor_accepts_identically(base,
         zip(reference.keys, reference.row_numbers, strict=True)
     )
     # The payload carries exactly the reference's data and content hash for every key (byte for byte).
-    elements = orjson.loads(payload)
+    elements = _members(payload)
     expected = {k: (d, h) for k, d, h in zip(reference.keys, reference.datas, reference.hashes, strict=True)}
     assert len(elements) == len(expected)
+    assert [key for _hash, _data, key in elements] == sorted(expected)  # in key order, the fast and the slow rows
     for content_hash, data, key in elements:
         assert (orjson.dumps(data).decode(), content_hash) == expected[key]
     assert 0 < len(slow_rows) < slow_share * len(rows)  # the dirty ones; the rest never left Arrow
@@ -130,7 +136,9 @@ def test_fast_path_accepts_only_what_the_row_processor_accepts_identically(base,
     vector = VectorProcessor(RowProcessor(schema, today=TODAY))
     _got, copy_lines = vector.process(_arrow(rows, len(schema.fields)), "postgresql", STAMP)
     parsed = {}
-    for line in copy_lines.decode().split("\n")[:-1]:
+    lines = copy_lines.decode().split("\n")[:-1]
+    assert [line.split("\t", 1)[0].replace("\\\\", "\\") for line in lines] == sorted(expected)  # key order
+    for line in lines:
         key, data, content_hash, table, superseded, at, ingest, verified, verified_at = line.split("\t")
         assert (table, superseded, ingest, verified, at) == ("7", "0", "3", "3", "2026-06-01 08:00:00+00:00")
         parsed[key.replace("\\\\", "\\")] = (data.replace("\\\\", "\\"), content_hash)
@@ -150,7 +158,7 @@ def test_repeated_keys_in_a_chunk_fall_back_to_file_order():
     got, payload = vector.process(_arrow(rows, 9), "sqlite", STAMP)
     reference = RowProcessor(schema, today=TODAY).process_reference(rows)
     assert got.keys == reference.keys and got.issues == reference.issues
-    assert sorted(key for _hash, _data, key in orjson.loads(payload)) == sorted(reference.keys)
+    assert sorted(key for _hash, _data, key in _members(payload)) == sorted(reference.keys)
     assert got.issues == [(32, "id_number", "key_duplicate", people[30][0])]
 
 

@@ -327,7 +327,7 @@ def _write(
             issues = issues + [(r, ctx.key_field, "key_duplicate", by_row[r]) for r in outcome.duplicates]
         if issues:
             session.execute(
-                insert(LibraryQuarantine),
+                insert(LibraryQuarantine.__table__),  # Core executemany: no per-row ORM bookkeeping (GIL time)
                 [
                     {
                         "ingest_id": ctx.ingest_id,
@@ -382,7 +382,7 @@ def _write(
                 "updated": outcome.updated,
                 "unchanged": outcome.unchanged,
                 "rejected": rejected,
-                "last_seq": outcome.last_seq,
+                "last_seq": table.last_change_seq,
             },
         )
     INGEST_ROWS.labels("accepted").inc(accepted)

@@ -5,8 +5,7 @@
 - ``library_record``: every version of every record of every table. The primary key ``id`` is the change
   sequence (变更序号): it only grows, and writers of one table are serialized (a row lock on the table's
   ``library_table`` row), so "changed since N" never misses a version committed later with a smaller number.
-  Inside one batch the order is the store's (SQLite inserts in key order, which keeps the key index warm;
-  PostgreSQL copies in file order).
+  Inside one batch the order is key order (the batch's payload is sorted, which keeps the key index warm).
   ``superseded`` is 0 for the current version and the row's own id once a newer version replaced it, so one
   unique index (table, key, superseded) both forbids two current versions of a key and serves history look-ups.
   ``data`` is the JSON array of the values in schema field order.

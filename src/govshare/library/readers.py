@@ -353,12 +353,13 @@ class Source:
             for pos, label in self._header_positions().items():
                 positions[pos] = label
             next_number = 2  # the header is record 1; blank lines are not records
+            counting = pa.array(range(size), pa.int64())  # 0, 1, … once: shifted per chunk
 
             def number_rows(count: int) -> pa.Array:
                 nonlocal next_number
                 skip = sorted(n for n, _ in invalid if n is not None and n >= next_number)
                 if not skip or skip[0] >= next_number + count:
-                    out = pa.array(range(next_number, next_number + count), pa.int64())
+                    out = pc.add(counting.slice(0, count), next_number)
                     next_number += count
                     return out
                 numbers, gaps = [], set(skip)

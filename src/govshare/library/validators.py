@@ -10,6 +10,7 @@ the precise rule code. A test compares both on random inputs.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -37,6 +38,27 @@ def _partial(digits: str, offset: int) -> int:
     return sum(int(c) * w for c, w in zip(digits, ID_NUMBER_WEIGHTS[offset:], strict=False))
 
 
+def _date_partials(first: dt.date, last: dt.date) -> dict[str, int]:
+    """``YYYYMMDD`` → its part of the check sum (positions 7–14) for every day from ``first`` to ``last``, summed
+    from the year's, month's and day's parts (a strftime and a digit sum per day took 0.17 s at every start)."""
+    months = [_partial(f"{m:02d}", 10) for m in range(13)]
+    days = [_partial(f"{d:02d}", 12) for d in range(32)]
+    start, stop = first.strftime("%Y%m%d"), last.strftime("%Y%m%d")
+    table: dict[str, int] = {}
+    for year in range(first.year, last.year + 1):
+        year_text = f"{year:04d}"
+        year_part = _partial(year_text, 6)
+        for month in range(1, 13):
+            prefix, part = f"{year_text}{month:02d}", year_part + months[month]
+            for day in range(1, calendar.monthrange(year, month)[1] + 1):
+                digits = f"{prefix}{day:02d}"
+                if digits > stop:
+                    return table
+                if digits >= start:
+                    table[digits] = part + days[day]
+    return table
+
+
 class IdNumberChecker:
     """Validates 公民身份号码 (GB 11643) for one ``today`` (birth dates after it are rejected)."""
 
@@ -51,12 +73,7 @@ class IdNumberChecker:
         with self._lock:
             table = self._date_tables.get(self.today)
             if table is None:
-                table = {}
-                day, one = FAST_PATH_FIRST_DAY, dt.timedelta(days=1)
-                while day <= self.today:
-                    digits = day.strftime("%Y%m%d")
-                    table[digits] = _partial(digits, 6)
-                    day += one
+                table = _date_partials(FAST_PATH_FIRST_DAY, self.today)
                 self._date_tables.clear()  # one day's table at a time
                 self._date_tables[self.today] = table
         self.dates = table

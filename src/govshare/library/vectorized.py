@@ -46,7 +46,6 @@ _SPACES = "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x3001)) if c.iss
 _EDGE_RE2 = f"^[{_SPACES}]|[{_SPACES}]$"
 _UNCLEAN_RE2 = f"{_ODD_RE2}|{_EDGE_RE2}"
 #: Characters JSON (and orjson) escape that a clean text value may contain.
-_JSON_SPECIAL_RE2 = '["\\\\\\t\\n\\r]'
 _JSON_SPECIAL = set('"\\\t\n\r')
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 _COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
@@ -56,6 +55,7 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_VALUES = pa.array(list(USCC_ALPHABET))
 _ODD_DIGITS = pa.array(list("13579"))
 _EVEN_DIGITS = pa.array(list("02468"))
+_FIRST_DAY = dt.date(1800, 1, 1)
 _LAST_DAY = dt.date(2100, 12, 31)
 
 
@@ -86,11 +86,10 @@ class ArrowChunk:
 
 
 def _iso_dates(first: dt.date, last: dt.date) -> pa.Array:
-    day, one, out = first, dt.timedelta(days=1), []
-    while day <= last:
-        out.append(day.isoformat())
-        day += one
-    return pa.array(out)
+    """Every day from ``first`` to ``last`` as ``YYYY-MM-DD`` (Arrow's date to string cast writes ISO dates)."""
+    epoch = dt.date(1970, 1, 1)
+    days = pa.array(range((first - epoch).days, (last - epoch).days + 1), pa.int32())
+    return days.cast(pa.date32()).cast(pa.string())
 
 
 class VectorProcessor:
@@ -102,8 +101,8 @@ class VectorProcessor:
         today = rows.today
         self.names = rows.names
         self.key_position = rows.key_positions[0]
-        self._dates_all = _iso_dates(dt.date(1800, 1, 1), _LAST_DAY)
-        self._dates_past = _iso_dates(dt.date(1800, 1, 1), today)
+        self._dates_all = _iso_dates(_FIRST_DAY, _LAST_DAY)
+        self._dates_past = self._dates_all.slice(0, (today - _FIRST_DAY).days + 1)
         # The ID number check as table look-ups (see validators.IdNumberChecker): partial sums of the check.
         ids = rows.ids
         self._id_dates = pa.array(list(ids.dates))
@@ -230,7 +229,8 @@ class VectorProcessor:
             values = zip(*[c if c is not None else [None] * len(nums) for c in py_cols], strict=True)
             rows = list(zip(nums, values, strict=True))
             self.rows.process(rows, slow)
-        fast_keys = pc.take(key_col, fast_idx).to_pylist()
+        fast_key_col = pc.take(key_col, fast_idx)
+        fast_keys = fast_key_col.to_pylist()
         fast_nums = pc.take(chunk.numbers, fast_idx).to_pylist()
         taken = set(fast_keys)
         if len(taken) != len(fast_keys) or any(k in taken for k in slow.keys):
@@ -240,9 +240,8 @@ class VectorProcessor:
             out = self._all_rows(chunk, out)
             return out, (build_payload(out, dialect, stamp) if out.keys else None)
 
-        fast_cols = [pc.take(c, fast_idx) for c in cols]
-        fast_empty = [pc.take(e, fast_idx) for e in empties]
-        data = self._json(fast_cols, fast_empty)
+        # The JSON of every row, then of the accepted ones only: one take instead of one per column.
+        data = pc.take(self._json(cols, empties), fast_idx)
         hashes = [hashlib.sha256(b).hexdigest()[:HASH_HEX] for b in data.cast(pa.binary()).to_pylist()]
 
         out.keys = fast_keys + slow.keys
@@ -250,7 +249,7 @@ class VectorProcessor:
         out.issues += slow.issues
         out.rows_rejected += slow.rows_rejected
         out.fired = slow.fired
-        payload = self._payload(dialect, stamp, fast_cols[self.key_position], data, hashes, slow)
+        payload = self._payload(dialect, stamp, fast_key_col, data, hashes, slow)
         out.rows_read = chunk.rows_read
         return out, payload
 
@@ -284,8 +283,11 @@ class VectorProcessor:
 
     # ---- output ----------------------------------------------------------------------------------------
     @staticmethod
-    def _escaped(col: pa.Array, escapes: tuple[tuple[str, str], ...], special: str) -> pa.Array:
-        if len(col) and pc.any(pc.match_substring_regex(col, special)).as_py():
+    def _escaped(col: pa.Array, escapes: tuple[tuple[str, str], ...]) -> pa.Array:
+        # Usually nothing to escape: found out by a byte search (memchr) per character over the column's values,
+        # twenty times faster than a regular expression kernel.
+        values = _concatenated(col).tobytes()
+        if any(plain.encode() in values for plain, _ in escapes):
             for plain, escaped in escapes:
                 col = pc.replace_substring(col, plain, escaped)
         return col
@@ -293,60 +295,65 @@ class VectorProcessor:
     def _json(self, cols: list[pa.Array], empties: list[pa.Array]) -> pa.Array:
         """The data array of each row as orjson writes it: ["v1","v2",null,…] with trailing nulls dropped.
 
-        One element-wise join over literal pieces and columns; only free-text columns can hold characters JSON
-        escapes (codes, dates and enumerations were checked to be plain), so only they are scanned.
+        One element-wise join over columns and the literal text between them (adjacent literals merged: the
+        join's cost grows with its pieces); only free-text columns can hold characters JSON escapes (codes,
+        dates and enumerations were checked to be plain), so only they are scanned. An optional column with no
+        empty value in the chunk (the usual case) is joined like a required one.
         """
-        pieces: list[object] = ["["]
-        for i, (f, col, empty) in enumerate(zip(self.schema.fields, cols, empties, strict=True)):
+        pieces: list[object] = []
+        literal = "["
+        any_null = False
+        for i, (col, empty) in enumerate(zip(cols, empties, strict=True)):
             if i:
-                pieces.append(",")
+                literal += ","
             if self._may_need_escape[i]:
-                col = self._escaped(col, _JSON_ESCAPES, _JSON_SPECIAL_RE2)
-            if f.required:
-                pieces += ['"', col, '"']
+                col = self._escaped(col, _JSON_ESCAPES)
+            if self.schema.fields[i].required or not pc.any(empty).as_py():
+                pieces += [literal + '"', col]
+                literal = '"'
             else:
-                pieces.append(pc.if_else(empty, pa.scalar("null"), pc.binary_join_element_wise('"', col, '"', "")))
-        pieces.append("]")
-        data = pc.binary_join_element_wise(*pieces, "")
-        if not self.schema.fields[-1].required:
+                quoted = pc.binary_join_element_wise('"', col, '"', "")
+                pieces += [literal, pc.if_else(empty, pa.scalar("null"), quoted)]
+                literal = ""
+                any_null = True
+        data = pc.binary_join_element_wise(*pieces, literal + "]", "")
+        if any_null and not self.schema.fields[-1].required:
             data = pc.replace_substring_regex(data, pattern=r"(,null)+\]$", replacement="]")
         return data
 
     def _payload(
         self,
         dialect: str,
-        stamp,
+        stamp,  # noqa: ANN001
         keys: pa.Array,
         data: pa.Array,
         hashes: list[str],
-        slow: ProcessedChunk,  # noqa: ANN001
+        slow: ProcessedChunk,
     ) -> bytes:
-        from govshare.library.store import payload_items
+        """The store payload of the fast rows and the row processor's rows, in key order (see build_payload)."""
+        from govshare.library.store import frame_payload, payload_items
 
-        n = len(hashes)
         hash_col = pa.array(hashes, pa.string())
         if dialect == "postgresql":
-            key_c = self._escaped(keys, _COPY_ESCAPES, "[\\\\\\t\\n\\r]")
-            data_c = self._escaped(data, _COPY_ESCAPES[:1], "\\\\")
-            lines = pc.binary_join_element_wise(key_c, "\t", data_c, "\t", hash_col, stamp.copy_suffix(), "")
-            fast = _concatenated(lines)
-            if slow.keys:
-                fast += payload_items(slow.keys, slow.datas, slow.hashes, dialect, stamp).encode()
-            return fast
-        key_j = (
-            self._escaped(keys, _JSON_ESCAPES, _JSON_SPECIAL_RE2) if self._may_need_escape[self.key_position] else keys
-        )
-        elements = pc.binary_join_element_wise('["', hash_col, '",', data, ',"', key_j, '"],', "")
-        parts = [_concatenated(elements)[:-1]] if n else []  # without the last comma
+            key_c = self._escaped(keys, _COPY_ESCAPES)
+            data_c = self._escaped(data, _COPY_ESCAPES[:1])
+            items = pc.binary_join_element_wise(key_c, "\t", data_c, "\t", hash_col, stamp.copy_suffix(), "")
+        else:
+            escape = self._may_need_escape[self.key_position]
+            key_j = self._escaped(keys, _JSON_ESCAPES) if escape else keys
+            items = pc.binary_join_element_wise('"', hash_col, key_j, '":', data, ",", "")
         if slow.keys:
-            parts.append(payload_items(slow.keys, slow.datas, slow.hashes, dialect, stamp).encode())
-        return b"[" + b",".join(parts) + b"]"
+            slow_items = payload_items(slow.keys, slow.datas, slow.hashes, dialect, stamp)
+            items = pa.concat_arrays([items, pa.array(slow_items, pa.string())])
+            keys = pa.concat_arrays([keys, pa.array(slow.keys, pa.string())])
+        items = items.take(pc.sort_indices(keys))
+        return frame_payload(_concatenated(items), dialect)
 
 
-def _concatenated(col: pa.Array) -> bytes:
-    """All values of a string column back to back, as UTF-8 bytes: the column's value buffer itself."""
+def _concatenated(col: pa.Array) -> memoryview:
+    """All values of a string column back to back, as UTF-8: a view of the column's value buffer (no copy)."""
     if len(col) == 0:
-        return b""
+        return memoryview(b"")
     offsets = memoryview(col.buffers()[1]).cast("i")  # int32 offsets of a (non-large) string array
     start, end = offsets[col.offset], offsets[col.offset + len(col)]
-    return col.buffers()[2][start:end].to_pybytes()
+    return memoryview(col.buffers()[2])[start:end]
