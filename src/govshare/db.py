@@ -82,12 +82,14 @@ def make_engine(url: str, *, settings: Settings | None = None, pool_size: int | 
             pool_pre_ping=False,
         )
         synchronous = settings.sqlite_synchronous
+        page_size = int(settings.sqlite_page_size)
 
         @event.listens_for(engine, "connect")
         def _sqlite_on_connect(dbapi_conn, _record):  # noqa: ANN001
             # Let SQLAlchemy, not the driver, decide when transactions begin (so BEGIN IMMEDIATE works).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA page_size={page_size:d}")  # takes effect only while the file is empty
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")

@@ -9,6 +9,7 @@ provider's database (a real second SQLite/PostgreSQL database) and the provider'
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import threading
@@ -22,8 +23,8 @@ from sqlalchemy import create_engine, select, text
 from govshare.audit.models import AuditRecord
 from govshare.audit.service import verify_chain
 from govshare.exchange import service as exchange
-from govshare.exchange.envelope import SealError, verify_sealed
-from govshare.exchange.schemas import HttpBinding, SqlBinding
+from govshare.exchange.envelope import SealError, canonical_json, verify_sealed
+from govshare.exchange.schemas import HttpBinding, QueryRequest, SqlBinding
 from govshare.identity.models import ApiCredential
 from govshare.sharing import service as sharing
 from tests.sharing.conftest import Sharing, approve_all
@@ -133,6 +134,10 @@ def _check_conditional_flow(client, sw: Sharing, updated_prefix: str | None = "2
     assert "income" not in row["data"] or "*" in str(row["data"]["income"])  # L4 without grant: never in clear
     assert row["freshness"]["updated_at"].startswith(updated_prefix or "20")
     assert env["consumer"]["on_behalf_of"] == "gaj-clerk-7"
+    # the request hash: SHA-256 of the canonical request as sent (all its fields, the resource and the key item)
+    sent = QueryRequest(keys=list(PEOPLE), purpose_category="social_assistance", purpose="低保申请审核")
+    doc = {"resource": sw.cond, "keys": list(PEOPLE), "key_item": "id_number", **sent.model_dump(exclude={"keys"})}
+    assert env["request_hash"] == hashlib.sha256(canonical_json(doc)).hexdigest()
 
     # tampering with one byte of data or metadata breaks the seal
     for path in (("rows", 0, "data", "name"), ("resource", "provider", "name"), ("items_masked", 0)):

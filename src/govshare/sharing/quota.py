@@ -38,8 +38,20 @@ from govshare.sharing.models import QuotaUsage
 EXHAUSTED_RECHECK_SECONDS = 5.0
 
 
+_today: tuple[float, float, str] = (0.0, 0.0, "")  # (start, end, key) of the last day asked for
+
+
 def day_key(now: float) -> str:
-    return datetime.fromtimestamp(now, CST).date().isoformat()
+    """The China-time date of ``now`` (quota days run midnight to midnight, 北京时间); the day of the previous
+    call is kept, as every gateway call asks."""
+    global _today
+    start, end, key = _today
+    if start <= now < end:
+        return key
+    local = datetime.fromtimestamp(now, CST)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=CST)
+    _today = (midnight.timestamp(), (midnight + timedelta(days=1)).timestamp(), local.date().isoformat())
+    return _today[2]
 
 
 def seconds_to_midnight(now: float) -> int:
