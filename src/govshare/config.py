@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     #: Page size of a SQLite store created from now on (an existing file keeps its own until ``VACUUM``).
     #: 16 KiB: a library ingest rewrites fewer, fuller key-index pages per batch (1M persons: +20 % rows/s).
     sqlite_page_size: int = 16384
+    #: How much of a SQLite store connections read through a memory map: all of them then share the OS's cache
+    #: of the file instead of each filling its own 2 MB page cache (catalog search on 100k resources, cold p95
+    #: 9.5 → 7.6 ms with 16 KiB pages). 0 turns it off.
+    sqlite_mmap_mb: int = Field(default=1024, ge=0, le=1_048_576)
 
     @field_validator("sqlite_page_size")
     @classmethod

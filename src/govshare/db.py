@@ -83,6 +83,7 @@ def make_engine(url: str, *, settings: Settings | None = None, pool_size: int | 
         )
         synchronous = settings.sqlite_synchronous
         page_size = int(settings.sqlite_page_size)
+        mmap_bytes = settings.sqlite_mmap_mb * 1024 * 1024
 
         @event.listens_for(engine, "connect")
         def _sqlite_on_connect(dbapi_conn, _record):  # noqa: ANN001
@@ -94,6 +95,7 @@ def make_engine(url: str, *, settings: Settings | None = None, pool_size: int | 
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA mmap_size={mmap_bytes:d}")
             cur.close()
 
         @event.listens_for(engine, "begin")
