@@ -8,8 +8,10 @@ fault.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -17,7 +19,13 @@ from starlette.datastructures import FormData
 from govshare.errors import Problem
 from govshare.web.i18n import N_, Translator
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from govshare.runtime import Runtime
+
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 _PYDANTIC_MESSAGES = {
     "missing": N_("此项为必填项"),
@@ -94,3 +102,37 @@ def validate(schema: type[M], data: dict[str, Any], errors: FormErrors, t: Trans
     except ValidationError as exc:
         errors.add_validation(exc, t)
         return None
+
+
+def not_found(exc: Problem) -> bool:
+    return exc.status == 404
+
+
+def refused_or_not_found(exc: Problem) -> bool:
+    return exc.status in (403, 404)
+
+
+def write(
+    runtime: Runtime,
+    errors: FormErrors,
+    t: Translator,
+    fields: set[str] | None,
+    call: Callable[[Session], T],
+    *,
+    answered_by_page: Callable[[Problem], bool] = not_found,
+) -> T | None:
+    """Run one service call in its own write transaction. A :class:`Problem` rolls it back; those that
+    ``answered_by_page`` picks propagate (the object is out of reach: the 404/403 page answers), the others land
+    in ``errors`` beside ``fields``."""
+    try:
+        with runtime.db.write() as session:
+            return call(session)
+    except Problem as exc:
+        if answered_by_page(exc):
+            raise
+        errors.add_problem(exc, t, fields)
+        return None
+
+
+#: As :func:`write`, but a refusal (403) is the page's answer rather than a message beside the form.
+write_or_refuse = partial(write, answered_by_page=refused_or_not_found)

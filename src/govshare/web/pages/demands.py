@@ -20,10 +20,9 @@ from govshare.identity.principal import Principal
 from govshare.sharing import service as sharing
 from govshare.sharing import vocab as sv
 from govshare.sharing.schemas import DemandAnswer, DemandCreate, DemandDecline, DemandRoute
-from govshare.web.forms import FormErrors, optional, text_fields, validate
+from govshare.web.forms import FormErrors, optional, text_fields, validate, write_or_refuse
 from govshare.web.i18n import N_
 from govshare.web.pages.common import FLASH_MESSAGES, html_router, page, t_of
-from govshare.web.pages.sharing import write_or_refuse as write
 from govshare.web.render import redirect
 from govshare.web.session import Form, Staff
 from govshare.web.vocab import sharing_label, sharing_options
@@ -111,7 +110,7 @@ def post(request: Request, principal: Staff, form: Form, session: ReadSession, r
     body = validate(DemandCreate, optional(values, "purpose_category", "suspected_org_id"), errors, t)
     created = None
     if body is not None:
-        created = write(
+        created = write_or_refuse(
             runtime, errors, t, set(DEMAND_FIELDS), lambda s: sharing.post_demand(s, actor=principal, data=body)
         )
     if errors or created is None:
@@ -179,7 +178,7 @@ def route(
         errors.fields["org_id"] = t.gettext("请选择部门")
     body = None if errors else validate(DemandRoute, values, errors, t)
     if body is not None:
-        write(
+        write_or_refuse(
             runtime,
             errors,
             t,
@@ -201,7 +200,7 @@ def decline(
     errors = FormErrors()
     body = validate(DemandDecline, values, errors, t)
     if body is not None:
-        write(
+        write_or_refuse(
             runtime,
             errors,
             t,
@@ -225,7 +224,7 @@ def answer(
         errors.fields["resource_code"] = t.gettext("已编目时请填写资源代码")
     body = None if errors else validate(DemandAnswer, optional(values, "resource_code"), errors, t)
     if body is not None:
-        write(
+        write_or_refuse(
             runtime,
             errors,
             t,

@@ -26,11 +26,10 @@ from govshare.sharing import vocab as sv
 from govshare.sharing.models import Grant
 from govshare.sharing.schemas import ObjectionAnswer, ObjectionClose, ObjectionCreate
 from govshare.web import access
-from govshare.web.forms import FormErrors, text_fields, validate
+from govshare.web.forms import FormErrors, text_fields, validate, write_or_refuse
 from govshare.web.i18n import N_, Translator
 from govshare.web.labels import action_text
 from govshare.web.pages.common import FLASH_MESSAGES, html_router, page, t_of
-from govshare.web.pages.sharing import write_or_refuse as write
 from govshare.web.render import redirect
 from govshare.web.session import Form, Staff
 
@@ -131,7 +130,7 @@ def raise_objection(
     body = validate(ObjectionCreate, data, errors, t)
     created = None
     if body is not None:
-        created = write(
+        created = write_or_refuse(
             runtime,
             errors,
             t,
@@ -234,7 +233,7 @@ def answer(
     corrected = [v for v in form.getlist("corrected_items") if isinstance(v, str) and v]
     body = validate(ObjectionAnswer, {**values, "corrected_items": corrected}, errors, t)
     if body is not None:
-        write(
+        write_or_refuse(
             runtime,
             errors,
             t,
@@ -261,7 +260,7 @@ def close(
         errors.fields["note"] = t.gettext("仍有异议时请说明理由")
     body = None if errors else validate(ObjectionClose, {"accept": accept, "note": values["note"]}, errors, t)
     if body is not None:
-        write(
+        write_or_refuse(
             runtime,
             errors,
             t,

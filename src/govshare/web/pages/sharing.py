@@ -36,7 +36,7 @@ from govshare.sharing.schemas import (
 )
 from govshare.web import access
 from govshare.web.dashboard import Panel, PanelContext, register_panel
-from govshare.web.forms import FormErrors, text_fields, validate
+from govshare.web.forms import FormErrors, text_fields, validate, write, write_or_refuse
 from govshare.web.i18n import N_, Translator
 from govshare.web.labels import register_action_labels
 from govshare.web.menu import MenuItem, register_item, register_section
@@ -125,29 +125,6 @@ PRINT_CSP = (
 
 
 # ---- helpers ----------------------------------------------------------------------------------------
-def _write(runtime: Any, errors: FormErrors, t: Translator, fields: set[str] | None, call: Any) -> Any:
-    try:
-        with runtime.db.write() as s:
-            return call(s)
-    except Problem as exc:
-        if exc.status == 404:
-            raise
-        errors.add_problem(exc, t, fields)
-        return None
-
-
-def write_or_refuse(runtime: Any, errors: FormErrors, t: Translator, fields: set[str] | None, call: Any) -> Any:
-    """As :func:`_write`, but a refusal (403) is the page's answer rather than a message beside the form."""
-    try:
-        with runtime.db.write() as s:
-            return call(s)
-    except Problem as exc:
-        if exc.status in (403, 404):
-            raise
-        errors.add_problem(exc, t, fields)
-        return None
-
-
 def _date(value: str, name: str, errors: FormErrors, t: Translator) -> date | None:
     if not value:
         return None
@@ -295,7 +272,7 @@ def approve(
             t,
         )
     if body is not None:
-        _write(
+        write(
             runtime,
             errors,
             t,
@@ -318,7 +295,7 @@ def reject(
     values = text_fields(form, "category", "reason")
     body = validate(RejectBody, values, errors, t)
     if body is not None:
-        _write(
+        write(
             runtime,
             errors,
             t,
@@ -341,7 +318,7 @@ def ask_info(
     values = text_fields(form, "question")
     body = validate(InfoRequestBody, values, errors, t)
     if body is not None:
-        _write(
+        write(
             runtime,
             errors,
             t,
@@ -364,7 +341,7 @@ def supply_info(
     values = text_fields(form, "answer")
     body = validate(InfoSupplyBody, values, errors, t)
     if body is not None:
-        _write(
+        write(
             runtime,
             errors,
             t,
@@ -471,7 +448,7 @@ def apply(request: Request, principal: Staff, form: Form, session: ReadSession, 
     body = None if errors else validate(RequestCreate, data, errors, t)
     created = None
     if body is not None:
-        created = _write(
+        created = write(
             runtime,
             errors,
             t,
@@ -576,7 +553,7 @@ def confirm(
 ) -> Response:
     t = t_of(request)
     errors = FormErrors()
-    _write(runtime, errors, t, None, lambda s: sharing.confirm_agreement(s, actor=principal, agreement_id=agreement_id))
+    write(runtime, errors, t, None, lambda s: sharing.confirm_agreement(s, actor=principal, agreement_id=agreement_id))
     if errors:
         return _agreement_page(request, principal, session, agreement_id, errors=errors)
     return redirect(f"/console/sharing/agreements/{agreement_id}?done=agreement_confirmed", request)
@@ -694,7 +671,7 @@ def revoke(
     if len(reason) < 2:
         errors.fields["reason"] = t.gettext("请说明撤销理由")
     else:
-        _write(
+        write(
             runtime,
             errors,
             t,

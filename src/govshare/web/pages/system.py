@@ -8,9 +8,9 @@ the service's message next to the field at fault.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -29,9 +29,8 @@ from govshare.identity.schemas import (
     UserCreate,
     UserUpdate,
 )
-from govshare.runtime import Runtime
 from govshare.web import access
-from govshare.web.forms import FormErrors, optional, text_fields, validate
+from govshare.web.forms import FormErrors, optional, text_fields, validate, write
 from govshare.web.i18n import N_, Translator
 from govshare.web.labels import ORG_KIND_LABELS, ORG_LEVEL_LABELS, ROLE_LABELS
 from govshare.web.menu import MenuItem, register_item, register_section
@@ -58,26 +57,18 @@ GRACE_CHOICES: list[tuple[int, str]] = [
     (7 * 86400, N_("7 天后失效")),
 ]
 
-T = TypeVar("T")
-
 
 def _require_manager(principal: Principal) -> None:
     if not access.can_manage_org(principal):
         raise forbidden("需要单位管理员角色", "requires role: org_admin")
 
 
-def _write(
-    runtime: Runtime, errors: FormErrors, t: Translator, fields: set[str], call: Callable[[Session], T]
-) -> T | None:
-    """Run one service call in its own write transaction; a Problem rolls it back and lands in ``errors``."""
-    try:
-        with runtime.db.write() as session:
-            return call(session)
-    except Problem as exc:
-        if exc.status == 404 or exc.code == "forbidden":
-            raise  # not a form error: the object is out of reach (rendered as the 404/403 page)
-        errors.add_problem(exc, t, fields)
-        return None
+def _out_of_reach(exc: Problem) -> bool:
+    """Not a form error: the object is out of reach (rendered as the 404/403 page)."""
+    return exc.status == 404 or exc.code == "forbidden"
+
+
+_write = partial(write, answered_by_page=_out_of_reach)
 
 
 def _org_options(session: Session, principal: Principal) -> list[tuple[str, str]]:
