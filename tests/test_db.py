@@ -46,3 +46,31 @@ def test_a_dropped_connection_is_replaced(runtime, world: World, store):
         runtime.db._held.get().dbapi_connection.close()
     assert query.first(key_id=world.a.key_id).key_id == world.a.key_id
     runtime.db.dispose()
+
+
+def test_prepared_connect_plans_once_generically_and_keeps_the_setting_to_itself(runtime, world: World, store):
+    """Database.prepared_connect: on PostgreSQL, statements are prepared on their first run and planned once for
+    any values; the main pool's sessions keep PostgreSQL's default. SQLite: a connection without a transaction."""
+    stmt = select(Organization.name).where(Organization.id == bindparam("org_id"))
+    with runtime.db.prepared_connect() as conn:
+        assert conn.execute(stmt, {"org_id": world.a.org_id}).scalar_one() == world.a.name
+        raw = conn.connection.dbapi_connection
+        if store.kind == "postgresql":
+            assert raw.info.transaction_status.name == "IDLE"  # no BEGIN was sent
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_generic_plan"
+            prepared = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements"
+                " WHERE statement LIKE '%%organization.id = $1%%' AND statement NOT LIKE '%%pg_prepared%%'"
+            ).scalar_one()
+            assert prepared == 1  # prepared on its first run, not on its sixth
+        else:
+            assert not raw.in_transaction
+    with runtime.db.prepared_connect() as conn:  # a connection dropped by the server is replaced on checkout
+        if store.kind == "postgresql":
+            with runtime.db.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.connection.dbapi_connection.info.backend_pid})
+    with runtime.db.prepared_connect() as conn:
+        assert conn.execute(stmt, {"org_id": world.a.org_id}).scalar_one() == world.a.name
+    if store.kind == "postgresql":
+        with runtime.db.engine.connect() as c:
+            assert c.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "auto"

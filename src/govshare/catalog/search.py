@@ -961,15 +961,21 @@ def _contains_pattern(word: str) -> str:
 
 
 @contextmanager
-def _reading(session: Session) -> Iterator[Connection]:
+def _reading(session: Session, *, generic_plans: bool) -> Iterator[Connection]:
     """The connection a search reads on. A read session that has not begun: a pooled connection without a
     transaction (``Database.quick_connect``) — no BEGIN and ROLLBACK round trips, no session bookkeeping; each
     statement then reads the latest committed state on its own (why that is safe: ``search``). Otherwise the
     session's own connection: a caller already reading in a transaction keeps its snapshot, and a write session
-    sees its own changes."""
+    sees its own changes.
+
+    ``generic_plans``: on PostgreSQL, from the pool whose statements are prepared once with a generic plan
+    (``Database.prepared_connect``). Right for searches by relevance, whose plan is the same for any words:
+    planning their statement cost more than running it, and the plan made for some words' frequencies was at
+    times several times slower. Wrong for the other sorts, where the words decide between walking the sort's
+    index and sorting the matches (a generic plan was 2–3x slower there)."""
     rt = session.info.get("runtime")
     if rt is not None and not session.info.get("writable", True) and not session.in_transaction():
-        with rt.db.quick_connect() as conn:
+        with rt.db.prepared_connect() if generic_plans else rt.db.quick_connect() as conn:
             yield conn
     else:
         yield session.connection()
@@ -994,7 +1000,7 @@ def search(session: Session, *, actor: Principal | None, query: SearchQuery, org
         return SearchResult(total=0, items=[], facets={n: [] for n in FACETS}, next_cursor=None, tokens=[])
     f = _filters(session, query)
     mine = provider_no(session, actor.org_id) if actor is not None and actor.org_id else -1
-    with _reading(session) as conn:
+    with _reading(session, generic_plans=sort == "relevance") as conn:
         rows, providers, combos, total, found, matched = _run(session, conn, actor, query, tokens, sort, fp, f, mine)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -1059,7 +1065,7 @@ def _run(session: Session, conn: Connection, actor, query: SearchQuery, tokens, 
             page: dict[int, int] = {}
             items: dict[str, list[tuple[int, str]]] = {}
             hits: dict = {}
-            for row in conn.execute(main, params):
+            for row in conn.execute(main, params).all():  # one fetch, not one per row
                 kind, a, b, c, n = row[:5]
                 if kind == 0:
                     providers[a] += n
