@@ -68,7 +68,10 @@ def test_prepared_connect_plans_once_generically_and_keeps_the_setting_to_itself
     with runtime.db.prepared_connect() as conn:  # a connection dropped by the server is replaced on checkout
         if store.kind == "postgresql":
             with runtime.db.engine.connect() as other:
-                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.connection.dbapi_connection.info.backend_pid})
+                other.execute(
+                    text("SELECT pg_terminate_backend(:pid)"),
+                    {"pid": conn.connection.dbapi_connection.info.backend_pid},
+                )
     with runtime.db.prepared_connect() as conn:
         assert conn.execute(stmt, {"org_id": world.a.org_id}).scalar_one() == world.a.name
     if store.kind == "postgresql":

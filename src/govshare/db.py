@@ -109,9 +109,7 @@ def make_engine(
                 conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    connect_args = (
-        {"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"} if generic_plans else {}
-    )
+    connect_args = {"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"} if generic_plans else {}
     engine = create_engine(
         url,
         pool_size=pool_size or settings.db_pool_size,
