@@ -137,6 +137,7 @@ def build_rows(n: int, org_ids: list[str], seed: int = 7):
 FACET_COUNTS_SQL = (
     "INSERT INTO catalog_search_facet (token, vis, prov, class3, fkey, n) "
     "SELECT token, vis, prov, class3, fkey, count(*) FROM catalog_search_token GROUP BY token, vis, prov, class3, fkey"
+    " UNION ALL SELECT '', vis, prov, class3, fkey, count(*) FROM catalog_search_doc GROUP BY vis, prov, class3, fkey"
 )
 
 

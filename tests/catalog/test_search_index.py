@@ -23,6 +23,8 @@ OPEN = dict(open_type="unconditional", share_type="unconditional", share_conditi
             items=[item("登记编号", "reg_no", is_key=True), item("登记日期", "reg_date")])  # fmt: skip
 COUNTS_FROM_POSTINGS = (
     "SELECT token, vis, prov, class3, fkey, count(*) FROM catalog_search_token GROUP BY token, vis, prov, class3, fkey"
+    # the pseudo-token of every resource (searches without words)
+    " UNION ALL SELECT '', vis, prov, class3, fkey, count(*) FROM catalog_search_doc GROUP BY vis, prov, class3, fkey"
 )
 
 
@@ -147,11 +149,11 @@ def shelf(runtime, cast: Cast) -> None:
         {"limit": 1},
     ],
 )
-def test_one_word_search_from_counts_equals_counting_postings(runtime, cast: Cast, shelf, monkeypatch, filters):
+def test_search_of_one_word_or_none_from_counts_equals_counting(runtime, cast: Cast, shelf, monkeypatch, filters):
     providers = {"provider": [cast.world.b.org_id]}
     for actor in (None, cast.a_cat, cast.b_cat, cast.reviewer):
         for extra in ({}, providers):
-            for q in ("人口", "登记", "航天"):
+            for q in ("人口", "登记", "航天", ""):
                 kw = {"q": q, **filters, **extra}
                 if kw.get("mine") and actor is None:
                     continue
@@ -280,6 +282,27 @@ def test_migration_backfills_the_counts_of_existing_postings(tmp_path):
         assert got == [("人口", 0, 2, 102, 9, 1), ("人口", 3, 1, 101, 5, 2), ("登记", 3, 1, 101, 5, 1)]
     finally:
         rt.close()
+
+
+def test_migration_0009_counts_every_resource_for_searches_without_words(runtime, cast: Cast, shelf):
+    """Down to 0008 and up again on a store with entries: the counts of every resource (the pseudo-token '') go
+    and come back equal to counting the projection, and a search without words gives the same either way."""
+    from alembic import command
+
+    from govshare.migrate import alembic_config, upgrade
+
+    search_mod.clear_cache()
+    before = _dump(_search(runtime, cast.a_cat))
+    cfg = alembic_config(runtime.db.url)
+    with runtime.db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0008")
+    with runtime.db.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM catalog_search_facet WHERE token = ''")) == 0
+    upgrade(runtime.db)
+    assert _counts_equal_postings(runtime) > 0
+    search_mod.clear_cache()
+    assert _dump(_search(runtime, cast.a_cat)) == before and before["total"] == 5
 
 
 def test_public_base_url_sets_the_open_catalog_links(runtime, client, cast: Cast):

@@ -179,6 +179,9 @@ class SearchDoc(Base):
     __table_args__ = (
         Index("ix_catalog_search_doc_vis_sort", "vis", "sort_us"),
         Index("ix_catalog_search_doc_prov", "prov"),
+        # newest first, with the visibility and filter columns: a page of a search without words, for staff (who
+        # see several visibility values) too, is the head of this index read backwards, without a sort (0009)
+        Index("ix_catalog_search_doc_newest", "sort_us", "doc_id", "vis", "prov", "class3", "fkey"),
     )
 
     doc_id: Mapped[int] = mapped_column(_BIGID, primary_key=True, autoincrement=True)
