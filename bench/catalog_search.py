@@ -14,6 +14,8 @@ aggregation, the page with keyset cursor, loading the 20 hits with their items �
 department's staff (published catalog + own drafts) and as the public (open catalog only), with all seven
 facets. Latency p50/p95 over all calls after a warm-up round, twice: cold (the search result cache and the
 word-frequency estimates emptied before every call) and warm (repeated calls), each with the load average.
+Then, on a line of their own, searches without words (the catalog's landing page, newest first, with and
+without filters), cold.
 """
 
 from __future__ import annotations
@@ -211,19 +213,30 @@ def load(rt: Runtime, n: int, orgs: int) -> None:
     print(f"  loaded in {time.perf_counter() - t1:.0f} s")
 
 
-def measure(rt: Runtime, repeat: int, *, cold: bool) -> dict[str, list[float]]:
+def measure(rt: Runtime, repeat: int, *, cold: bool, browse: bool = False) -> dict[str, list[float]]:
     """Latency per case. ``cold``: the search result cache (and the word-frequency estimates) are emptied before
     every call, so each call computes its facets, total and page from the store — as the first time a query is
-    asked after a catalog change. Warm: the same calls repeated, answered from the cache where it holds them."""
+    asked after a catalog change. Warm: the same calls repeated, answered from the cache where it holds them.
+    ``browse``: instead of the Chinese queries, searches without words (the catalog's landing page, newest first,
+    with filters), reported on their own line."""
     with rt.db.read() as s:
         org_id = s.execute(text("SELECT provider_org_id FROM catalog_resource LIMIT 1")).scalar_one()
     staff = Principal(kind="user", id="bench-user", org_id=org_id, name="bench", roles=frozenset({Role.clerk}))
     cases = []
-    for q in QUERIES:
-        cases.append((f"staff  {q}", staff, SearchQuery(q=q, limit=20)))
-        cases.append((f"public {q}", None, SearchQuery(q=q, limit=20)))
-    cases.append(("staff  人口 +share_type filter", staff, SearchQuery(q="人口", share_type=["conditional"], limit=20)))
-    cases.append(("staff  人口 page 2", staff, "page2"))
+    if browse:
+        for who, actor in (("staff ", staff), ("public", None)):
+            cases.append((f"{who} browse", actor, SearchQuery(limit=20)))
+            cases.append((f"{who} browse 1 基础 类", actor, SearchQuery(classification=["1"], limit=20)))
+            cases.append((f"{who} browse daily, L3", actor, SearchQuery(update_cycle=["daily"], level=["L3"])))
+        cases.append(("staff  browse own dept", staff, SearchQuery(mine=True, limit=20)))
+    else:
+        for q in QUERIES:
+            cases.append((f"staff  {q}", staff, SearchQuery(q=q, limit=20)))
+            cases.append((f"public {q}", None, SearchQuery(q=q, limit=20)))
+        cases.append(
+            ("staff  人口 +share_type filter", staff, SearchQuery(q="人口", share_type=["conditional"], limit=20))
+        )
+        cases.append(("staff  人口 page 2", staff, "page2"))
 
     def run(actor, query) -> int:
         if cold:
@@ -245,7 +258,8 @@ def measure(rt: Runtime, repeat: int, *, cold: bool) -> dict[str, list[float]]:
             t = time.perf_counter()
             run(actor, query)
             times[name].append((time.perf_counter() - t) * 1000)
-    times["page2"] = [x / 2 for x in times.pop("staff  人口 page 2")]  # two searches per call: report one
+    if not browse:
+        times["page2"] = [x / 2 for x in times.pop("staff  人口 page 2")]  # two searches per call: report one
     for name in times:
         xs = sorted(times[name])
         print(
@@ -278,9 +292,9 @@ def loadavg() -> str:
 
 def report(label: str, rt: Runtime, repeat: int) -> None:
     """Cold then warm figures for one store, each with the load average around it (a shared machine)."""
-    for mode in ("cold", "warm"):
+    for mode, browse in (("cold", False), ("warm", False), ("browse, cold", True)):
         before = loadavg()
-        times = measure(rt, repeat, cold=mode == "cold")
+        times = measure(rt, repeat, cold=mode != "warm", browse=browse)
         flat = sorted(x for xs in times.values() for x in xs)
         p50 = flat[len(flat) // 2]
         p95 = flat[int(len(flat) * 0.95)]

@@ -1,4 +1,4 @@
-"""catalog search: counts of every resource and a newest-first index, for searches without words (issue 3)
+"""catalog search: browse counts, a newest-first index, token statistics for searches (issue 3)
 
 Revision ID: 0009
 Revises: 0008
@@ -10,6 +10,11 @@ resources on either store). ``catalog_search_facet`` now also holds the counts o
 resources; backfilled here from ``catalog_search_doc``, kept in step by ``sync_doc``/``drop_doc`` from now on.
 ``ix_catalog_search_doc_newest`` gives the page of such a search, newest first, without sorting every visible
 resource (staff see two visibility values, which ``ix_catalog_search_doc_vis_sort`` cannot read in order).
+
+PostgreSQL: ANALYZE keeps the frequencies of the 1,000 most common tokens (default 100), from which search orders
+the words of a query rarest first (``govshare.catalog.search._token_frequencies``), and statistics of the packed
+facet key's parts on ``catalog_search_doc`` (``govshare.catalog.search._fkey_part``), so that filters on them
+are estimated from the data rather than guessed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+#: statistics name -> a part of the packed facet key, written as search's filters write it
+FKEY_PARTS = {
+    "st_catalog_search_doc_share": "fkey & 3",
+    "st_catalog_search_doc_open": "(fkey >> 2) & 3",
+    "st_catalog_search_doc_cycle": "(fkey >> 4) & 15",
+    "st_catalog_search_doc_level": "(fkey >> 8) & 7",
+}
+
 
 def upgrade() -> None:
     op.execute(
@@ -30,8 +43,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_catalog_search_doc_newest", "catalog_search_doc", ["sort_us", "doc_id", "vis", "prov", "class3", "fkey"]
     )
+    dialect = op.get_bind().dialect
+    if dialect.name == "postgresql":
+        op.execute("ALTER TABLE catalog_search_token ALTER COLUMN token SET STATISTICS 1000")
+        if dialect.server_version_info >= (14,):  # statistics of expressions are new in PostgreSQL 14
+            for name, expression in FKEY_PARTS.items():
+                op.execute(f"CREATE STATISTICS {name} ON ({expression}) FROM catalog_search_doc")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name in FKEY_PARTS:
+            op.execute(f"DROP STATISTICS IF EXISTS {name}")
+        op.execute("ALTER TABLE catalog_search_token ALTER COLUMN token SET STATISTICS -1")
     op.drop_index("ix_catalog_search_doc_newest", table_name="catalog_search_doc")
     op.execute("DELETE FROM catalog_search_facet WHERE token = ''")
