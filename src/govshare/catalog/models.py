@@ -180,7 +180,8 @@ class SearchDoc(Base):
         Index("ix_catalog_search_doc_vis_sort", "vis", "sort_us"),
         Index("ix_catalog_search_doc_prov", "prov"),
         # newest first, with the visibility and filter columns: a page of a search without words, for staff (who
-        # see several visibility values) too, is the head of this index read backwards, without a sort (0009)
+        # see several visibility values) too, is the head of this index read backwards, without a sort (0009);
+        # likewise ix_catalog_search_doc_name and _code, which 0009 creates with name COLLATE "C" on PostgreSQL
         Index("ix_catalog_search_doc_newest", "sort_us", "doc_id", "vis", "prov", "class3", "fkey"),
     )
 

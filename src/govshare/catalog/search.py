@@ -957,11 +957,12 @@ def _page_statement(shape: _Shape):
     cols, score, source = _relation(shape)
     order, key_col, desc = _sort_columns(shape, score)
     doc_id = cols.doc_id
-    # Without words, newest first: the head of ix_catalog_search_doc_newest, which SQLite passes over for the
-    # staff's visibility unless that is kept off the other indexes (PostgreSQL chooses it by its statistics).
-    newest_scan = not shape.words and shape.sort == "newest" and shape.dialect == "sqlite"
+    # Without words: the head of the sort's index (ix_catalog_search_doc_newest, _name, _code), which SQLite
+    # passes over for the staff's visibility unless that is kept off the other indexes (PostgreSQL chooses it by
+    # its statistics).
+    ordered_scan = not shape.words and shape.dialect == "sqlite"
     conds = [
-        *_visible_conds(cols, shape.vis, shape.mine, indexed=not newest_scan),
+        *_visible_conds(cols, shape.vis, shape.mine, indexed=not ordered_scan),
         *_status_conds(cols, shape.status),
         _sql_filters(cols, shape.filters),
     ]

@@ -1,4 +1,4 @@
-"""catalog search: browse counts, a newest-first index, token statistics for searches (issue 3)
+"""catalog search: browse counts, indexes in each browse order, token statistics for searches (issue 3)
 
 Revision ID: 0009
 Revises: 0008
@@ -8,8 +8,9 @@ The catalog's landing page is a search without words: its facets counted every p
 resources on either store). ``catalog_search_facet`` now also holds the counts of the pseudo-token ``''``
 (``govshare.catalog.search.ALL_DOCS``), one per (visibility, provider, classification, packed facet key) of all
 resources; backfilled here from ``catalog_search_doc``, kept in step by ``sync_doc``/``drop_doc`` from now on.
-``ix_catalog_search_doc_newest`` gives the page of such a search, newest first, without sorting every visible
-resource (staff see two visibility values, which ``ix_catalog_search_doc_vis_sort`` cannot read in order).
+``ix_catalog_search_doc_newest``, ``_name`` and ``_code`` give the page of such a search in each of its orders
+without sorting every visible resource (staff see two visibility values, which ``ix_catalog_search_doc_vis_sort``
+cannot read in order).
 
 PostgreSQL: ANALYZE keeps the frequencies of the 1,000 most common tokens (default 100), from which search orders
 the words of a query rarest first (``govshare.catalog.search._token_frequencies``), and statistics of the packed
@@ -40,10 +41,14 @@ def upgrade() -> None:
         "INSERT INTO catalog_search_facet (token, vis, prov, class3, fkey, n) "
         "SELECT '', vis, prov, class3, fkey, count(*) FROM catalog_search_doc GROUP BY vis, prov, class3, fkey"
     )
-    op.create_index(
-        "ix_catalog_search_doc_newest", "catalog_search_doc", ["sort_us", "doc_id", "vis", "prov", "class3", "fkey"]
-    )
     dialect = op.get_bind().dialect
+    # name order is byte order on both stores (search sorts names COLLATE "C" on PostgreSQL, SQLite's default)
+    name = 'name COLLATE "C"' if dialect.name == "postgresql" else "name"
+    for index, first in (("newest", "sort_us"), ("name", name), ("code", "code")):
+        op.execute(
+            f"CREATE INDEX ix_catalog_search_doc_{index} ON catalog_search_doc "
+            f"({first}, doc_id, vis, prov, class3, fkey)"
+        )
     if dialect.name == "postgresql":
         op.execute("ALTER TABLE catalog_search_token ALTER COLUMN token SET STATISTICS 1000")
         if dialect.server_version_info >= (14,):  # statistics of expressions are new in PostgreSQL 14
@@ -56,5 +61,6 @@ def downgrade() -> None:
         for name in FKEY_PARTS:
             op.execute(f"DROP STATISTICS IF EXISTS {name}")
         op.execute("ALTER TABLE catalog_search_token ALTER COLUMN token SET STATISTICS -1")
-    op.drop_index("ix_catalog_search_doc_newest", table_name="catalog_search_doc")
+    for index in ("newest", "name", "code"):
+        op.execute(f"DROP INDEX ix_catalog_search_doc_{index}")
     op.execute("DELETE FROM catalog_search_facet WHERE token = ''")
