@@ -69,7 +69,12 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
 
 
 def make_engine(
-    url: str, *, settings: Settings | None = None, pool_size: int | None = None, generic_plans: bool = False
+    url: str,
+    *,
+    settings: Settings | None = None,
+    pool_size: int | None = None,
+    max_overflow: int = 20,
+    generic_plans: bool = False,
 ) -> Engine:
     """``generic_plans`` (PostgreSQL): sessions that prepare every statement on its first run and plan it once,
     for its parameters' types only (see :meth:`Database.prepared_connect`)."""
@@ -113,7 +118,7 @@ def make_engine(
     engine = create_engine(
         url,
         pool_size=pool_size or settings.db_pool_size,
-        max_overflow=20,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         connect_args=connect_args,
     )
@@ -161,8 +166,9 @@ class Database:
         self._held = HeldConnections(self.engine)
         self._prepared_engine: Engine | None = None
         self._prepared_lock = threading.Lock()
+        #: the prepared pool's size: searches are short, and each connection counts against max_connections
+        self._prepared_pool_size = max(4, (pool_size or (settings or Settings()).db_pool_size) // 4)
         self._settings = settings
-        self._pool_size = pool_size
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -196,7 +202,11 @@ class Database:
             with self._prepared_lock:
                 if self._prepared_engine is None:
                     self._prepared_engine = make_engine(
-                        self.url, settings=self._settings, pool_size=self._pool_size, generic_plans=True
+                        self.url,
+                        settings=self._settings,
+                        pool_size=self._prepared_pool_size,
+                        max_overflow=self._prepared_pool_size,
+                        generic_plans=True,
                     ).execution_options(isolation_level="AUTOCOMMIT")
                 engine = self._prepared_engine
         with engine.connect() as conn:
