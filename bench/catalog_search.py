@@ -218,7 +218,7 @@ def measure(rt: Runtime, repeat: int, *, cold: bool, browse: bool = False) -> di
     every call, so each call computes its facets, total and page from the store — as the first time a query is
     asked after a catalog change. Warm: the same calls repeated, answered from the cache where it holds them.
     ``browse``: instead of the Chinese queries, searches without words (the catalog's landing page, newest first,
-    with filters), reported on their own line."""
+    with filters, and by name and by code), reported on their own line."""
     with rt.db.read() as s:
         org_id = s.execute(text("SELECT provider_org_id FROM catalog_resource LIMIT 1")).scalar_one()
     staff = Principal(kind="user", id="bench-user", org_id=org_id, name="bench", roles=frozenset({Role.clerk}))
@@ -229,6 +229,8 @@ def measure(rt: Runtime, repeat: int, *, cold: bool, browse: bool = False) -> di
             cases.append((f"{who} browse 1 基础 类", actor, SearchQuery(classification=["1"], limit=20)))
             cases.append((f"{who} browse daily, L3", actor, SearchQuery(update_cycle=["daily"], level=["L3"])))
         cases.append(("staff  browse own dept", staff, SearchQuery(mine=True, limit=20)))
+        cases.append(("staff  browse by name", staff, SearchQuery(sort="name", limit=20)))
+        cases.append(("staff  browse by code", staff, SearchQuery(sort="code", limit=20)))
     else:
         for q in QUERIES:
             cases.append((f"staff  {q}", staff, SearchQuery(q=q, limit=20)))
