@@ -74,6 +74,8 @@ def test_prepared_connect_plans_once_generically_and_keeps_the_setting_to_itself
                 )
     with runtime.db.prepared_connect() as conn:
         assert conn.execute(stmt, {"org_id": world.a.org_id}).scalar_one() == world.a.name
+        if store.kind == "postgresql":  # the new connection is set up as the first was
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_generic_plan"
     if store.kind == "postgresql":
         with runtime.db.engine.connect() as c:
             assert c.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "auto"

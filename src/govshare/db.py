@@ -114,17 +114,27 @@ def make_engine(
                 conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    connect_args = {"prepare_threshold": 0, "options": "-c plan_cache_mode=force_generic_plan"} if generic_plans else {}
     engine = create_engine(
         url,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        connect_args={"prepare_threshold": 0} if generic_plans else {},
     )
     if generic_plans:
+        # A SET on connect rather than libpq's "options", which would replace any the database URL carries.
+        event.listen(engine, "connect", _plan_generically)
         engine.dialect.do_ping = _ping_unprepared  # type: ignore[method-assign]
     return engine
+
+
+def _plan_generically(dbapi_connection, _record) -> None:  # noqa: ANN001
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # outside a transaction: a rollback must not undo it
+    try:
+        dbapi_connection.execute("SET plan_cache_mode = force_generic_plan", prepare=False)
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def _ping_unprepared(dbapi_connection) -> bool:  # noqa: ANN001

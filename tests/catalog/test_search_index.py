@@ -147,6 +147,8 @@ def shelf(runtime, cast: Cast) -> None:
         {"mine": True},
         {"open_only": True},
         {"limit": 1},
+        {"facets": False},
+        {"facets": False, "level": ["L3"], "classification": ["1"]},
     ],
 )
 def test_search_of_one_word_or_none_from_counts_equals_counting(runtime, cast: Cast, shelf, monkeypatch, filters):
