@@ -129,26 +129,26 @@ def make_engine(
 
 
 def _plan_generically(dbapi_connection, _record) -> None:  # noqa: ANN001
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True  # outside a transaction: a rollback must not undo it
-    try:
-        dbapi_connection.execute("SET plan_cache_mode = force_generic_plan", prepare=False)
-    finally:
-        dbapi_connection.autocommit = autocommit
+    _unprepared(dbapi_connection, "SET plan_cache_mode = force_generic_plan")  # no rollback may undo it
 
 
 def _ping_unprepared(dbapi_connection) -> bool:  # noqa: ANN001
     """SQLAlchemy's liveness check for psycopg (an empty statement, outside any transaction), kept out of
     psycopg's statement preparation: prepared, the empty statement is parsed anew on every checkout (psycopg
     never caches it)."""
+    _unprepared(dbapi_connection, ";")
+    return True
+
+
+def _unprepared(dbapi_connection, sql: str) -> None:  # noqa: ANN001
+    """Run ``sql`` on a psycopg connection outside any transaction, without preparing it."""
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     try:
-        dbapi_connection.execute(";", prepare=False)
+        dbapi_connection.execute(sql, prepare=False)
     finally:
         if not autocommit and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
-    return True
 
 
 class Database:

@@ -877,11 +877,7 @@ def _main_statement(shape: _Shape):
     empty: list = []
     if shape.counted:
         F = SearchFacet.__table__.c
-        fm = (
-            select(F.prov, F.class3, F.fkey, F.n)
-            .where(F.token == bindparam("w0"), *_visible_conds(F, shape.vis, shape.mine))
-            .subquery("fm")
-        )
+        fm = select(F.prov, F.class3, F.fkey, F.n).where(*_count_rows(F, shape)).subquery("fm")
         tally = func.sum(fm.c.n)
     else:
         fm_cols = [cols.prov, cols.class3, cols.fkey] + ([cols.doc_id, score.label("score")] if with_page else [])
@@ -904,11 +900,7 @@ def _main_statement(shape: _Shape):
             # No page when the counts show no visible match (a scan for none would read all the word's postings):
             # a limit of 0 is decided before the scan on both stores, a condition in WHERE is not on SQLite.
             fx = SearchFacet.__table__.alias("fx")
-            any_match = select(literal(1)).where(
-                fx.c.token == bindparam("w0"),
-                *_visible_conds(fx.c, shape.vis, shape.mine),
-                _sql_filters(fx.c, shape.filters),
-            )
+            any_match = select(literal(1)).where(*_count_rows(fx.c, shape), _sql_filters(fx.c, shape.filters))
             top = top.where(*visible)
             limit = case((any_match.exists(), limit), else_=0)
         if shape.cursor:
@@ -939,15 +931,19 @@ def _main_statement(shape: _Shape):
     return union_all(*branches)
 
 
+def _count_rows(F, shape: _Shape) -> list:  # noqa: N803  (F: catalog_search_facet's columns, or an alias's)
+    """The count rows of a counted search (``shape.counted``) that the caller may see: those of the word ``:w0``,
+    or of ``ALL_DOCS`` when there are no words."""
+    return [F.token == bindparam("w0"), *_visible_conds(F, shape.vis, shape.mine)]
+
+
 def _count_statement(shape: _Shape):
     """The number of matches, when the facets (whose provider counts sum to it) are not asked for: from the word's
     count rows when there are any (``shape.counted``: one word or none — the open portal's front page counted 30k
     entries per view), else by counting the matches."""
     if shape.counted:
         F = SearchFacet.__table__.c
-        return select(func.coalesce(func.sum(F.n), 0)).where(
-            F.token == bindparam("w0"), *_visible_conds(F, shape.vis, shape.mine), _sql_filters(F, shape.filters)
-        )
+        return select(func.coalesce(func.sum(F.n), 0)).where(*_count_rows(F, shape), _sql_filters(F, shape.filters))
     cols, _, source = _relation(shape)
     return (
         select(func.count())
