@@ -200,13 +200,18 @@ def test_down_provider_gives_503_and_the_breaker_opens(http_provider):
     guards.close()
 
 
-def test_slow_provider_times_out_without_slowing_others(http_provider, tmp_path):
-    guards = GuardRegistry()
+def _slow_and_fast(http_provider, tmp_path):  # noqa: ANN001, ANN202
+    """A provider over HTTP that answers after 1.5 s, and a SQL provider that answers at once."""
     slow = _http_adapter(http_provider, timeout=5.0)
     _Provider.mode["slow"] = 1.5
     sql_url = f"sqlite:///{tmp_path / 'fast.db'}"
     _fill(sql_url)
-    fast = _sql_adapter(sql_url)
+    return slow, _sql_adapter(sql_url)
+
+
+def test_slow_provider_times_out_without_slowing_others(http_provider, tmp_path):
+    guards = GuardRegistry()
+    slow, fast = _slow_and_fast(http_provider, tmp_path)
     slow_guard = guards.get("slow", timeout_s=0.5, max_concurrent=2)
     fast_guard = guards.get("fast", timeout_s=0.5)
     errors = []
@@ -241,11 +246,7 @@ def test_awaited_calls_time_out_on_the_loop_without_slowing_others(http_provider
     import asyncio
 
     guards = GuardRegistry()
-    slow = _http_adapter(http_provider, timeout=5.0)
-    _Provider.mode["slow"] = 1.5
-    sql_url = f"sqlite:///{tmp_path / 'fast.db'}"
-    _fill(sql_url)
-    fast = _sql_adapter(sql_url)
+    slow, fast = _slow_and_fast(http_provider, tmp_path)
     slow_guard = guards.get("slow-async", timeout_s=0.5, max_concurrent=2)
     fast_guard = guards.get("fast-async", timeout_s=0.5)
 

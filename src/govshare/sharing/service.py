@@ -1054,17 +1054,7 @@ def escalate_overdue(session: Session, *, actor: Principal = PLATFORM, today: da
                 object_type="objection",
                 object_id=obj.id,
             )
-        for role in OBJECTION_ANSWER_ROLES:
-            notify.notify(
-                session,
-                kind="objection_overdue",
-                title_zh=zh,
-                title_en=en,
-                org_id=obj.provider_org_id,
-                role=role.value,
-                object_type="objection",
-                object_id=obj.id,
-            )
+        _notify_objection_answerers(session, obj, "objection_overdue", zh, en)
         objections.append(obj.number)
     session.flush()
     return EscalationReport(today, escalated, objections)
@@ -1509,15 +1499,15 @@ def grant_effective(g: Grant, now: datetime | None = None) -> bool:
 
 
 # ---- objections (校核纠错) ------------------------------------------------------------------------------------
-def _notify_objection_raised(session: Session, obj: Objection, zh: str, en: str) -> None:
-    """Tell the provider's staff who answer objections (校核纠错) that one was raised."""
+def _notify_objection_answerers(session: Session, obj: Objection, kind: str, zh: str, en: str, body: str = "") -> None:
+    """Tell the provider's staff who answer objections (校核纠错) about ``obj``: raised, or overdue."""
     for role in OBJECTION_ANSWER_ROLES:
         notify.notify(
             session,
-            kind="objection_raised",
+            kind=kind,
             title_zh=zh,
             title_en=en,
-            body=obj.description,
+            body=body,
             org_id=obj.provider_org_id,
             role=role.value,
             object_type="objection",
@@ -1585,11 +1575,13 @@ def raise_objection(session: Session, *, actor: Principal, data: ObjectionCreate
         items=obj.items,
         due_date=str(obj.due_date),
     )
-    _notify_objection_raised(
+    _notify_objection_answerers(
         session,
         obj,
+        "objection_raised",
         f"校核纠错 {obj.number}: 「{res.name}」数据有疑义, 请于 {obj.due_date} 前核查",
         f"objection {obj.number} on {res.code}; verify by {obj.due_date}",
+        body=obj.description,
     )
     return obj
 
@@ -1659,11 +1651,13 @@ def raise_citizen_objection(
             "due_date": str(obj.due_date),
         },
     )
-    _notify_objection_raised(
+    _notify_objection_answerers(
         session,
         obj,
+        "objection_raised",
         f"公民异议 {obj.number}: 「{res.name}」的使用或数据有疑义, 请于 {obj.due_date} 前核查",
         f"citizen objection {obj.number} on {res.code}; verify by {obj.due_date}",
+        body=obj.description,
     )
     return obj
 
